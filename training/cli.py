@@ -1,0 +1,271 @@
+"""The ``trainguard`` command line: parse, call a service, print, exit.
+
+Exit codes: 0 passed, 1 validation failed (or a model was refused), 2 usage or configuration
+error. GX, Airflow, pandas and scikit-learn are imported inside the commands that need them,
+so ``--help`` and listing stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from training.errors import TrainguardError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str) -> dt.date:
+    """A calendar date written exactly as YYYY-MM-DD."""
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: expected YYYY-MM-DD") from None
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# --- checkpoint ---------------------------------------------------------------------------
+
+
+def cmd_checkpoint_list(args: argparse.Namespace) -> int:
+    from training.quality.catalog import checkpoint_info, checkpoint_names
+    from training.settings import get_settings
+
+    root = get_settings().gx_root
+    infos = [checkpoint_info(root, name) for name in checkpoint_names(root)]
+    if args.json:
+        _print_json([info.__dict__ for info in infos])
+        return EXIT_OK
+    for info in infos:
+        print(
+            f"{info.name:<24} suites={','.join(info.suites)}  table={info.table}  batch={info.batch_column}"
+        )
+    if not infos:
+        print(f"no checkpoints in {root / 'checkpoints'}")
+    return EXIT_OK
+
+
+def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
+    if args.model is not None:
+        if args.date or args.start or args.end:
+            raise TrainguardError("--model cannot be combined with --date/--from/--to")
+        return [args.model], False
+    if args.date is not None:
+        if args.start or args.end:
+            raise TrainguardError("--date cannot be combined with --from/--to")
+        return [args.date.isoformat()], True
+    if args.start is None or args.end is None:
+        raise TrainguardError("give --date D, or --from D1 --to D2, or --model ID")
+    from training.demo.generate import days_between
+
+    return [d.isoformat() for d in days_between(args.start, args.end)], True
+
+
+def cmd_checkpoint_run(args: argparse.Namespace) -> int:
+    from training.quality.run import run_checkpoint
+    from training.quality.summary import format_batch, format_table
+
+    values, by_date = _batch_values(args)
+    show = None if args.json else (lambda r: print(format_batch(r), flush=True))
+    run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+    if args.json:
+        _print_json(run.to_dict())
+    elif len(run.results) > 1:
+        print(format_table(run))
+    return EXIT_OK if run.success else EXIT_FAILED
+
+
+# --- docs ---------------------------------------------------------------------------------
+
+
+def cmd_docs_build(args: argparse.Namespace) -> int:
+    from training.quality.docs import build_docs
+
+    print(f"Data Docs built: {build_docs()}")
+    return EXIT_OK
+
+
+def cmd_docs_serve(args: argparse.Namespace) -> int:
+    from training.quality.serve import make_server
+    from training.settings import get_settings
+
+    settings = get_settings()
+    port = settings.docs_port if args.port is None else args.port
+    server = make_server(settings.data_docs_dir, args.host or settings.docs_host, port)
+    host, port = server.server_address[:2]
+    print(f"Serving Data Docs at http://{host}:{port}/index.html (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from training.demo.generate import Skew
+    from training.demo.seed import seed_demo
+    from training.settings import get_settings
+    from training.warehouse.engine import get_engine
+
+    skews = [Skew.parse(s) for s in args.skew]
+    written = seed_demo(get_engine(get_settings().warehouse_url), args.start, args.end, skews, seed=args.seed)
+    print(f"wrote {sum(written.values())} rows over {len(written)} days into 'trips'")
+    return EXIT_OK
+
+
+def cmd_demo_run(args: argparse.Namespace) -> int:
+    from training.demo.run import run_demo
+
+    return EXIT_OK if run_demo() else EXIT_FAILED
+
+
+# --- model --------------------------------------------------------------------------------
+
+
+def cmd_model_train(args: argparse.Namespace) -> int:
+    from training.demo.spec import DEMO_SPEC
+    from training.model.train import train_for_day
+
+    result = train_for_day(DEMO_SPEC, args.date)
+    if args.json:
+        _print_json(result.__dict__)
+    else:
+        print(f"trained {result.model_id} on {len(result.train_days)} day(s), holdout {result.holdout_days}")
+        for split, values in result.metrics.items():
+            print(f"  {split:<8} " + "  ".join(f"{k}={v:.3f}" for k, v in values.items()))
+    return EXIT_OK
+
+
+def cmd_model_list(args: argparse.Namespace) -> int:
+    from training.model.registry import list_models
+    from training.settings import get_settings
+    from training.warehouse.engine import get_engine
+
+    rows = list_models(get_engine(get_settings().warehouse_url))
+    if args.json:
+        _print_json(rows)
+        return EXIT_OK
+    for row in rows:
+        print(
+            f"{row['model_id']:<40} {row['status']:<10} trained_for={row['trained_for']} rows={row['train_rows']}"
+        )
+    if not rows:
+        print("no models yet")
+    return EXIT_OK
+
+
+def cmd_model_promote(args: argparse.Namespace) -> int:
+    from training.demo.spec import DEMO_SPEC
+    from training.model.promotion import PromotionRefusedError, promote_if_validated
+
+    try:
+        result = promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, args.model_id)
+    except PromotionRefusedError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{result.model_id} is now production for {result.pipeline} ({result.reason})")
+    return EXIT_OK
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def _add(
+    sub: Any, name: str, func: Callable[[argparse.Namespace], int], help_text: str
+) -> argparse.ArgumentParser:
+    parser = sub.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one machine-readable JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trainguard", description="Data and model quality gates for ML training pipelines."
+    )
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+
+    checkpoint = groups.add_parser("checkpoint", help="list and run GX checkpoints").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    _json_flag(_add(checkpoint, "list", cmd_checkpoint_list, "list the project's checkpoints"))
+    run = _add(
+        checkpoint, "run", cmd_checkpoint_run, "run a checkpoint for a day, a range of days or a model"
+    )
+    run.add_argument("name", help="checkpoint name (see 'trainguard checkpoint list')")
+    run.add_argument("--date", type=parse_date, help="the day to validate, YYYY-MM-DD")
+    run.add_argument("--from", dest="start", type=parse_date, help="first day of a range (backfill)")
+    run.add_argument("--to", dest="end", type=parse_date, help="last day of a range, inclusive")
+    run.add_argument("--model", help="model id, for model checkpoints")
+    _json_flag(run)
+
+    docs = groups.add_parser("docs", help="build and serve the Data Docs site").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    _add(docs, "build", cmd_docs_build, "rebuild the Data Docs site")
+    serve = _add(docs, "serve", cmd_docs_serve, "serve the Data Docs site over HTTP (loopback by default)")
+    serve.add_argument("--host", help="address to bind (default from TRAINGUARD_DOCS_HOST, 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, help="port (default from TRAINGUARD_DOCS_PORT, 8765; 0 picks a free one)"
+    )
+
+    demo = groups.add_parser("demo", help="demo data and the end-to-end demo").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    seed = _add(demo, "seed", cmd_demo_seed, "write seeded demo days into the warehouse table 'trips'")
+    seed.add_argument("--start", type=parse_date, required=True, help="first day, YYYY-MM-DD")
+    seed.add_argument("--end", type=parse_date, required=True, help="last day, YYYY-MM-DD")
+    seed.add_argument(
+        "--skew",
+        action="append",
+        default=[],
+        metavar="DAY:KIND[:COLUMN]",
+        help="inject skew; KIND is drop_column, new_column, type_change, null_burst, "
+        "mean_shift, new_category or row_collapse (repeatable)",
+    )
+    seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    _add(demo, "run", cmd_demo_run, "seed the demo warehouse and run the Airflow DAG for several days")
+
+    model = groups.add_parser("model", help="train, list and promote models").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    train = _add(model, "train", cmd_model_train, "train the demo model on the validated days up to a day")
+    train.add_argument("--date", type=parse_date, required=True, help="last day of the training window")
+    _json_flag(train)
+    _json_flag(_add(model, "list", cmd_model_list, "list registered models"))
+    promote = _add(model, "promote", cmd_model_promote, "promote a model whose model checkpoint passed")
+    promote.add_argument("model_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TrainguardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The demo: a seeded ride-hailing ``trips`` table, skew injection and an end-to-end run."""

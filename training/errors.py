@@ -1,0 +1,15 @@
+"""Errors that the CLI maps to exit code 2 (usage or configuration), with one-line messages."""
+
+from __future__ import annotations
+
+
+class TrainguardError(Exception):
+    """A problem the user can fix: bad arguments, missing objects, unreachable services."""
+
+
+class NotFoundError(TrainguardError):
+    """A named checkpoint, suite, table, column, day or model does not exist."""
+
+
+class WarehouseError(TrainguardError):
+    """The warehouse cannot be reached or refused an operation."""

@@ -1,0 +1,1 @@
+"""Training, the model store, the registry and promotion."""

@@ -1,0 +1,43 @@
+"""The promotion gate: a model becomes production only after its model checkpoint passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from training.errors import TrainguardError
+from training.model.registry import get_model, production_model, promote, set_status
+from training.quality.history import latest_outcomes
+from training.settings import Settings, get_settings
+from training.warehouse.engine import get_engine
+
+
+class PromotionRefusedError(TrainguardError):
+    """The model's validation did not pass (or never ran)."""
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    pipeline: str
+    model_id: str
+    promoted: bool
+    production: str | None
+    reason: str
+
+
+def promote_if_validated(
+    pipeline: str, model_checkpoint: str, model_id: str, settings: Settings | None = None
+) -> PromotionResult:
+    """Promote ``model_id`` when its latest ``model_checkpoint`` validation passed; else refuse."""
+    settings = settings or get_settings()
+    engine = get_engine(settings.warehouse_url)
+    get_model(engine, model_id)
+    outcome = latest_outcomes(engine, model_checkpoint, [model_id]).get(model_id)
+    if outcome is None or not outcome["success"]:
+        set_status(engine, model_id, "rejected")
+        state = "never ran" if outcome is None else "failed"
+        raise PromotionRefusedError(
+            f"model {model_id} not promoted: its {model_checkpoint!r} validation {state}; "
+            f"production stays {production_model(engine, pipeline)}"
+        )
+    promote(engine, pipeline, model_id, reason=f"passed {model_checkpoint}")
+    return PromotionResult(pipeline, model_id, True, model_id, f"passed {model_checkpoint}")

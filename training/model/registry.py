@@ -1,0 +1,81 @@
+"""The model registry in the warehouse: models, their metrics, and each pipeline's production model."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from training.errors import NotFoundError
+from training.warehouse.tables import ensure_tables, model_metrics, models, production
+
+
+def register_model(engine: sa.Engine, record: dict[str, Any], metrics: dict[str, dict[str, float]]) -> None:
+    """Insert or replace ``record`` and its metrics (split -> metric -> value) in one transaction,
+    so a rerun of the same training never duplicates stored metrics."""
+    ensure_tables(engine)
+    rows = [
+        {"model_id": record["model_id"], "split": split, "metric": name, "value": float(value)}
+        for split, values in metrics.items()
+        for name, value in values.items()
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.delete(model_metrics).where(model_metrics.c.model_id == record["model_id"]))
+        conn.execute(sa.delete(models).where(models.c.model_id == record["model_id"]))
+        conn.execute(models.insert(), [record])
+        conn.execute(model_metrics.insert(), rows)
+
+
+def get_model(engine: sa.Engine, model_id: str) -> dict[str, Any]:
+    ensure_tables(engine)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(models).where(models.c.model_id == model_id)).first()
+        if row is None:
+            raise NotFoundError(f"unknown model {model_id!r}")
+        metric_rows = conn.execute(sa.select(model_metrics).where(model_metrics.c.model_id == model_id)).all()
+    record = row._asdict()
+    record["metrics"] = {}
+    for m in metric_rows:
+        record["metrics"].setdefault(m.split, {})[m.metric] = m.value
+    return record
+
+
+def list_models(engine: sa.Engine, pipeline: str | None = None) -> list[dict[str, Any]]:
+    ensure_tables(engine)
+    query = sa.select(models).order_by(models.c.created_at)
+    if pipeline:
+        query = query.where(models.c.pipeline == pipeline)
+    with engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(query)]
+
+
+def production_model(engine: sa.Engine, pipeline: str) -> str | None:
+    ensure_tables(engine)
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(production.c.model_id).where(production.c.pipeline == pipeline)
+        ).scalar_one_or_none()
+
+
+def set_status(engine: sa.Engine, model_id: str, status: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status=status))
+
+
+def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str) -> None:
+    """Make ``model_id`` production for ``pipeline`` in one transaction: the pointer and the
+    statuses change together or not at all."""
+    get_model(engine, model_id)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(models)
+            .where(models.c.pipeline == pipeline, models.c.status == "production")
+            .values(status="retired")
+        )
+        conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status="production"))
+        conn.execute(sa.delete(production).where(production.c.pipeline == pipeline))
+        conn.execute(
+            production.insert().values(pipeline=pipeline, model_id=model_id, promoted_at=now, reason=reason)
+        )

@@ -1,0 +1,30 @@
+"""A checkpoint action that records each validation's outcome in the warehouse.
+
+It runs on every path that runs a checkpoint (CLI, the GX provider's Airflow operator, plain
+GX), so training can ask which days passed without re-reading GX's result files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from great_expectations.checkpoint.actions import ValidationAction
+
+if TYPE_CHECKING:
+    from great_expectations.checkpoint.actions import ActionContext
+    from great_expectations.checkpoint.checkpoint import CheckpointResult
+
+
+class RecordOutcomeAction(ValidationAction):
+    """Insert one row per validation into ``trainguard_validations``."""
+
+    type: Literal["trainguard_record_outcome"] = "trainguard_record_outcome"
+    name: str = "record_outcome"
+
+    def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
+        from training.quality.history import outcome_rows, record_outcomes
+
+        pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
+        rows = outcome_rows(checkpoint_result, pages)
+        record_outcomes(rows)
+        return {"recorded": len(rows)}

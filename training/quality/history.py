@@ -1,0 +1,73 @@
+"""Validation outcomes recorded in the warehouse: which batches passed which checkpoint, when."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from training.settings import get_settings
+from training.warehouse.engine import get_engine
+from training.warehouse.tables import ensure_tables, validations
+
+if TYPE_CHECKING:
+    from great_expectations.checkpoint.checkpoint import CheckpointResult
+
+
+def _batch_parameters(result: Any) -> dict[str, Any]:
+    meta = result.meta or {}
+    params = meta.get("batch_parameters") or {}
+    return {str(k): v for k, v in params.items()}
+
+
+def outcome_rows(checkpoint_result: CheckpointResult, pages: dict) -> list[dict[str, Any]]:
+    """One row per validation of ``checkpoint_result``, ready for :func:`record_outcomes`."""
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for identifier, result in checkpoint_result.run_results.items():
+        params = _batch_parameters(result)
+        key, value = next(iter(params.items()), ("", ""))
+        stats = result.statistics or {}
+        rows.append(
+            {
+                "checkpoint": checkpoint_result.checkpoint_config.name,
+                "suite": result.suite_name,
+                "batch_key": key,
+                "batch_value": str(value),
+                "success": bool(result.success),
+                "evaluated": int(stats.get("evaluated_expectations") or 0),
+                "failed": int(stats.get("unsuccessful_expectations") or 0),
+                "run_at": now,
+                "docs_page": (pages.get(identifier) or {}).get("local_site"),
+            }
+        )
+    return rows
+
+
+def record_outcomes(rows: list[dict[str, Any]], engine: sa.Engine | None = None) -> None:
+    if not rows:
+        return
+    engine = engine or get_engine(get_settings().warehouse_url)
+    ensure_tables(engine)
+    with engine.begin() as conn:
+        conn.execute(validations.insert(), rows)
+
+
+def latest_outcomes(engine: sa.Engine, checkpoint: str, batch_values: list[str]) -> dict[str, dict]:
+    """The most recent recorded outcome of each of ``batch_values`` (missing ones are absent)."""
+    ensure_tables(engine)
+    query = (
+        sa.select(validations)
+        .where(validations.c.checkpoint == checkpoint, validations.c.batch_value.in_(batch_values))
+        .order_by(validations.c.run_at, validations.c.id)
+    )
+    with engine.connect() as conn:
+        return {row.batch_value: row._asdict() for row in conn.execute(query)}
+
+
+def passed_days(engine: sa.Engine, checkpoint: str, start: dt.date, end: dt.date) -> list[dt.date]:
+    """Days from ``start`` to ``end`` whose latest validation by ``checkpoint`` passed."""
+    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+    latest = latest_outcomes(engine, checkpoint, [d.isoformat() for d in days])
+    return [d for d in days if latest.get(d.isoformat(), {}).get("success")]

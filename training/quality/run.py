@@ -1,0 +1,132 @@
+"""Run a checkpoint on one or more batches: the one code path behind the CLI and Airflow tasks.
+
+Before GX is involved the batch is checked in the warehouse: a missing table or column is a
+configuration error, and a batch with no rows is a failed validation (recorded as such), never
+a crash or a silent pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from training.errors import TrainguardError, WarehouseError
+from training.quality.catalog import CheckpointInfo, checkpoint_info
+from training.quality.history import record_outcomes
+from training.quality.results import BatchResult, ExpectationOutcome, RunResult
+from training.settings import Settings, get_settings
+from training.warehouse.engine import check_reachable, get_engine
+from training.warehouse.identifiers import quote, require_columns
+from training.warehouse.tables import ensure_tables
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import FileDataContext
+
+log = logging.getLogger(__name__)
+
+
+def _count_batch_rows(engine: sa.Engine, info: CheckpointInfo, value: str) -> int:
+    require_columns(engine, info.table, [info.batch_column])
+    query = sa.text(
+        f"SELECT COUNT(*) FROM {quote(engine, info.table)} WHERE {quote(engine, info.batch_column)} = :value"
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query, {"value": value}).scalar_one())
+
+
+def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
+    result = BatchResult(
+        checkpoint=info.name,
+        batch_key=info.batch_column or "",
+        batch_value=value,
+        success=False,
+        error=f"no rows in table {info.table!r} where {info.batch_column} = {value!r}",
+        date=date,
+    )
+    now = dt.datetime.now(dt.UTC)
+    record_outcomes(
+        [
+            {
+                "checkpoint": info.name,
+                "suite": ",".join(info.suites),
+                "batch_key": result.batch_key,
+                "batch_value": value,
+                "success": False,
+                "evaluated": 0,
+                "failed": 0,
+                "run_at": now,
+                "docs_page": None,
+            }
+        ]
+    )
+    return result
+
+
+def _from_checkpoint_result(
+    context: FileDataContext, info: CheckpointInfo, value: str, date: str | None, gx_result
+) -> BatchResult:
+    failures: list[ExpectationOutcome] = []
+    evaluated = 0
+    docs_page = None
+    for identifier, validation in gx_result.run_results.items():
+        evaluated += int((validation.statistics or {}).get("evaluated_expectations") or 0)
+        failures += [ExpectationOutcome.from_gx(r) for r in validation.results if not r.success]
+        urls = context.get_docs_sites_urls(resource_identifier=identifier)
+        docs_page = docs_page or next((u["site_url"] for u in urls if u.get("site_url")), None)
+    return BatchResult(
+        checkpoint=info.name,
+        batch_key=info.batch_column or "",
+        batch_value=value,
+        success=bool(gx_result.success),
+        evaluated=evaluated,
+        failures=failures,
+        docs_page=docs_page,
+        date=date,
+    )
+
+
+def run_checkpoint(
+    name: str,
+    batch_values: Sequence[str],
+    *,
+    by_date: bool = True,
+    settings: Settings | None = None,
+    context: FileDataContext | None = None,
+    on_result: Callable[[BatchResult], None] | None = None,
+) -> RunResult:
+    """Validate each of ``batch_values`` (days as 'YYYY-MM-DD', or other batch keys) in turn."""
+    settings = settings or get_settings()
+    info = checkpoint_info(settings.gx_root, name)
+    if info.batch_column is None:
+        raise TrainguardError(f"checkpoint {name!r} has no column-value batch definition")
+    engine = get_engine(settings.warehouse_url)
+    check_reachable(engine)
+    ensure_tables(engine)
+    results: list[BatchResult] = []
+    for value in batch_values:
+        date = value if by_date else None
+        if _count_batch_rows(engine, info, value) == 0:
+            result = _empty_batch(info, value, date)
+        else:
+            if context is None:
+                from training.quality.context import open_context
+
+                context = open_context(settings)
+            result = _run_one(context, info, value, date)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return RunResult(checkpoint=name, results=results)
+
+
+def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
+    checkpoint = context.checkpoints.get(info.name)
+    try:
+        gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
+    except sa.exc.SQLAlchemyError as exc:
+        raise WarehouseError(f"warehouse error while validating {value}: {exc.orig or exc}") from exc
+    return _from_checkpoint_result(context, info, value, date, gx_result)

@@ -1,0 +1,31 @@
+"""A small read-only HTTP server for the Data Docs folder, bound to loopback by default."""
+
+from __future__ import annotations
+
+import functools
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from training.errors import TrainguardError
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves files below the site folder only; never lists directories."""
+
+    def list_directory(self, path):
+        self.send_error(404, "Not found")
+        return None
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+def make_server(site: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """A server for ``site`` (not started); port 0 picks a free port."""
+    if not (site / "index.html").is_file():
+        raise TrainguardError(f"no Data Docs site at {site}: run 'trainguard docs build' first")
+    handler = functools.partial(SiteHandler, directory=str(site.resolve()))
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise TrainguardError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc

@@ -1,0 +1,45 @@
+"""Human-readable summaries of checkpoint runs: what failed, observed versus expected, where."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from training.quality.results import BatchResult, ExpectationOutcome, RunResult
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _label(outcome: ExpectationOutcome) -> str:
+    return outcome.expectation + (f" [{outcome.column}]" if outcome.column else "")
+
+
+def format_failure(outcome: ExpectationOutcome) -> str:
+    expected = ", ".join(f"{k}={_short(v, 60)}" for k, v in outcome.expected.items())
+    return f"  FAIL {_label(outcome)}: observed {_short(outcome.observed)}; expected {expected}"
+
+
+def format_batch(result: BatchResult) -> str:
+    verdict = "PASSED" if result.success else "FAILED"
+    head = f"{result.checkpoint} {result.batch_key}={result.batch_value}: {verdict}"
+    if result.error:
+        return f"{head} ({result.error})"
+    lines = [f"{head} ({len(result.failures)} of {result.evaluated} expectations failed)"]
+    lines += [format_failure(f) for f in result.failures]
+    if result.docs_page:
+        lines.append(f"  Data Docs: {result.docs_page}")
+    return "\n".join(lines)
+
+
+def format_table(run: RunResult) -> str:
+    """One line per batch, for multi-day runs."""
+    rows = [f"{'batch':<14} {'result':<7} {'failed':>6}  first failure"]
+    for r in run.results:
+        first = r.error or (_label(r.failures[0]) if r.failures else "")
+        rows.append(f"{r.batch_value:<14} {'pass' if r.success else 'FAIL':<7} {len(r.failures):>6}  {first}")
+    passed = sum(r.success for r in run.results)
+    rows.append(f"{passed} of {len(run.results)} passed")
+    return "\n".join(rows)

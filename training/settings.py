@@ -1,0 +1,72 @@
+"""Every knob of trainguard, read once from ``TRAINGUARD_*`` environment variables.
+
+Nothing else in the package reads the environment. Defaults are embedded and relative to the
+project root so that a fresh clone runs without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; paths are absolute."""
+
+    project_root: Path
+    warehouse_url: str
+    gx_root: Path
+    model_store: Path
+    var_dir: Path
+    airflow_home: Path
+    train_window_days: int
+    docs_host: str
+    docs_port: int
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.gx_root / "uncommitted" / "data_docs" / "local_site"
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer. Got {value!r} instead.") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    root = _path(env, "TRAINGUARD_HOME", PROJECT_ROOT)
+    var_dir = _path(env, "TRAINGUARD_VAR_DIR", root / "var")
+    return Settings(
+        project_root=root,
+        warehouse_url=env.get("TRAINGUARD_WAREHOUSE_URL") or f"sqlite:///{var_dir / 'warehouse.db'}",
+        gx_root=_path(env, "TRAINGUARD_GX_ROOT", root / "great_expectations"),
+        model_store=_path(env, "TRAINGUARD_MODEL_STORE", var_dir / "models"),
+        var_dir=var_dir,
+        airflow_home=_path(env, "TRAINGUARD_AIRFLOW_HOME", var_dir / "airflow"),
+        train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7),
+        docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
+        docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return load_settings()

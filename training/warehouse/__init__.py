@@ -1,0 +1,1 @@
+"""Warehouse access: engine, identifier checks, daily partitions, loading and trainguard's tables."""

@@ -1,0 +1,58 @@
+"""Daily partitions: a table's rows for a day are those whose date column equals 'YYYY-MM-DD'.
+
+The predicate is always ``date_column = :day`` so that an index on the date column is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from training.warehouse.identifiers import quote, require_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def day_str(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def count_rows(engine: sa.Engine, table: str, date_column: str, day: dt.date) -> int:
+    """Rows of ``table`` for ``day``; raises if the table or column does not exist."""
+    require_columns(engine, table, [date_column])
+    query = sa.text(f"SELECT COUNT(*) FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day")
+    with engine.connect() as conn:
+        return int(conn.execute(query, {"day": day_str(day)}).scalar_one())
+
+
+def list_days(engine: sa.Engine, table: str, date_column: str) -> list[dt.date]:
+    """The distinct days present in ``table``, ascending."""
+    require_columns(engine, table, [date_column])
+    col = quote(engine, date_column)
+    query = sa.text(f"SELECT DISTINCT {col} FROM {quote(engine, table)} ORDER BY {col}")
+    with engine.connect() as conn:
+        return [dt.date.fromisoformat(str(v)[:10]) for (v,) in conn.execute(query)]
+
+
+def read_days(
+    engine: sa.Engine,
+    table: str,
+    date_column: str,
+    days: Sequence[dt.date],
+    columns: Sequence[str],
+) -> pd.DataFrame:
+    """Rows of ``days`` restricted to ``columns`` (plus the date column) as a DataFrame."""
+    import pandas as pd
+
+    wanted = [date_column, *[c for c in columns if c != date_column]]
+    require_columns(engine, table, wanted)
+    select_list = ", ".join(quote(engine, c) for c in wanted)
+    query = sa.text(
+        f"SELECT {select_list} FROM {quote(engine, table)} WHERE {quote(engine, date_column)} IN :days"
+    ).bindparams(sa.bindparam("days", expanding=True))
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn, params={"days": [day_str(d) for d in days]})

@@ -1,0 +1,62 @@
+"""trainguard's own tables in the warehouse: validation outcomes, model registry and metrics."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+validations = sa.Table(
+    "trainguard_validations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("checkpoint", sa.String(200), nullable=False),
+    sa.Column("suite", sa.String(200), nullable=False),
+    sa.Column("batch_key", sa.String(200), nullable=False),
+    sa.Column("batch_value", sa.String(200), nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("evaluated", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("run_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("docs_page", sa.Text),
+    sa.Index("ix_trainguard_validations_lookup", "checkpoint", "batch_value"),
+)
+
+models = sa.Table(
+    "trainguard_models",
+    metadata,
+    sa.Column("model_id", sa.String(64), primary_key=True),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("trained_for", sa.String(10), nullable=False),
+    sa.Column("window_start", sa.String(10), nullable=False),
+    sa.Column("window_end", sa.String(10), nullable=False),
+    sa.Column("train_rows", sa.Integer, nullable=False),
+    sa.Column("holdout_rows", sa.Integer, nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+)
+
+model_metrics = sa.Table(
+    "trainguard_model_metrics",
+    metadata,
+    sa.Column("model_id", sa.String(64), nullable=False),
+    sa.Column("split", sa.String(50), nullable=False),
+    sa.Column("metric", sa.String(50), nullable=False),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("model_id", "split", "metric"),
+)
+
+production = sa.Table(
+    "trainguard_production",
+    metadata,
+    sa.Column("pipeline", sa.String(200), primary_key=True),
+    sa.Column("model_id", sa.String(64), nullable=False),
+    sa.Column("promoted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+
+def ensure_tables(engine: sa.Engine) -> None:
+    """Create trainguard's tables if they are missing (idempotent)."""
+    metadata.create_all(engine, checkfirst=True)

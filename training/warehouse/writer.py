@@ -1,0 +1,69 @@
+"""Writing daily partitions: a day is replaced as a whole, in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from training.warehouse.identifiers import check_identifier, quote
+from training.warehouse.partitions import day_str
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _sql_type(series: pd.Series) -> sa.types.TypeEngine:
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return sa.Boolean()
+    if pd.api.types.is_integer_dtype(series):
+        return sa.BigInteger()
+    if pd.api.types.is_float_dtype(series):
+        return sa.Float()
+    return sa.Text()
+
+
+def _create_table(conn: sa.Connection, table: str, date_column: str, frame: pd.DataFrame) -> None:
+    columns = [sa.Column(date_column, sa.Text(), nullable=False)]
+    columns += [sa.Column(name, _sql_type(frame[name])) for name in frame.columns if name != date_column]
+    meta = sa.MetaData()
+    sa_table = sa.Table(table, meta, *columns)
+    sa.Index(f"ix_{table}_{date_column}", sa_table.c[date_column])
+    meta.create_all(conn)
+
+
+def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+    present = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    for name in frame.columns:
+        if name not in present:
+            type_sql = _sql_type(frame[name]).compile(dialect=conn.dialect)
+            conn.execute(
+                sa.text(
+                    f"ALTER TABLE {quote(conn.engine, table)} "
+                    f"ADD COLUMN {quote(conn.engine, name)} {type_sql}"
+                )
+            )
+
+
+def write_day(engine: sa.Engine, table: str, date_column: str, day: dt.date, frame: pd.DataFrame) -> int:
+    """Replace ``day`` in ``table`` with ``frame``; create the table (indexed on the date column)
+    or add new columns as needed. Returns the number of rows written."""
+    check_identifier(table, "table")
+    check_identifier(date_column, "column")
+    for name in frame.columns:
+        check_identifier(str(name), "column")
+    frame = frame.assign(**{date_column: day_str(day)})
+    with engine.begin() as conn:
+        if not sa.inspect(conn).has_table(table):
+            _create_table(conn, table, date_column, frame)
+        else:
+            _add_missing_columns(conn, table, frame)
+            conn.execute(
+                sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
+                {"day": day_str(day)},
+            )
+        frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
+    return len(frame)
