@@ -48,9 +48,7 @@ def cmd_checkpoint_list(args: argparse.Namespace) -> int:
         _print_json([info.__dict__ for info in infos])
         return EXIT_OK
     for info in infos:
-        print(
-            f"{info.name:<24} suites={','.join(info.suites)}  table={info.table}  batch={info.batch_column}"
-        )
+        print(f"{info.name:<24} suites={','.join(info.suites)}  table={info.table}  batch={info.batch_column}")
     if not infos:
         print(f"no checkpoints in {root / 'checkpoints'}")
     return EXIT_OK
@@ -162,9 +160,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
         _print_json(rows)
         return EXIT_OK
     for row in rows:
-        print(
-            f"{row['model_id']:<40} {row['status']:<10} trained_for={row['trained_for']} rows={row['train_rows']}"
-        )
+        print(f"{row['model_id']:<40} {row['status']:<10} trained_for={row['trained_for']} rows={row['train_rows']}")
     if not rows:
         print("no models yet")
     return EXIT_OK
@@ -186,9 +182,7 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 
-def _add(
-    sub: Any, name: str, func: Callable[[argparse.Namespace], int], help_text: str
-) -> argparse.ArgumentParser:
+def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(func=func)
     return parser
@@ -208,9 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="SUBCOMMAND"
     )
     _json_flag(_add(checkpoint, "list", cmd_checkpoint_list, "list the project's checkpoints"))
-    run = _add(
-        checkpoint, "run", cmd_checkpoint_run, "run a checkpoint for a day, a range of days or a model"
-    )
+    run = _add(checkpoint, "run", cmd_checkpoint_run, "run a checkpoint for a day, a range of days or a model")
     run.add_argument("name", help="checkpoint name (see 'trainguard checkpoint list')")
     run.add_argument("--date", type=parse_date, help="the day to validate, YYYY-MM-DD")
     run.add_argument("--from", dest="start", type=parse_date, help="first day of a range (backfill)")
@@ -224,9 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add(docs, "build", cmd_docs_build, "rebuild the Data Docs site")
     serve = _add(docs, "serve", cmd_docs_serve, "serve the Data Docs site over HTTP (loopback by default)")
     serve.add_argument("--host", help="address to bind (default from TRAINGUARD_DOCS_HOST, 127.0.0.1)")
-    serve.add_argument(
-        "--port", type=int, help="port (default from TRAINGUARD_DOCS_PORT, 8765; 0 picks a free one)"
-    )
+    serve.add_argument("--port", type=int, help="port (default from TRAINGUARD_DOCS_PORT, 8765; 0 picks a free one)")
 
     demo = groups.add_parser("demo", help="demo data and the end-to-end demo").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"

@@ -66,6 +66,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
+def airflow_env(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for an Airflow subprocess: embedded defaults (SQLite metadata database in
+    ``airflow_home``, this project's ``dags/``, no examples) unless the caller set them."""
+    env = dict(os.environ if env is None else env)
+    defaults = {
+        "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{settings.airflow_home / 'airflow.db'}",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+    }
+    return {**defaults, **env}
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""

@@ -93,9 +93,7 @@ def generate_day(day: dt.date, seed: int = 7) -> pd.DataFrame:
     tip_missing = (payment == "cash") & (rng.random(n) < 0.15)
     rush = np.isin(hour, [7, 8, 9, 16, 17, 18]).astype(float)
     speed = np.vectorize(ZONE_SPEED.get)(zone) * (1 - 0.25 * rush) * np.where(vehicle == "premium", 1.05, 1.0)
-    duration = (
-        2.5 + 2.1 * distance / speed + rng.normal(0, 2.0, size=n) + 0.04 * np.clip(-temperature, 0, None)
-    )
+    duration = 2.5 + 2.1 * distance / speed + rng.normal(0, 2.0, size=n) + 0.04 * np.clip(-temperature, 0, None)
     return pd.DataFrame(
         {
             "pickup_hour": hour.astype("int64"),

@@ -76,6 +76,4 @@ def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str) -> Non
         )
         conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status="production"))
         conn.execute(sa.delete(production).where(production.c.pipeline == pipeline))
-        conn.execute(
-            production.insert().values(pipeline=pipeline, model_id=model_id, promoted_at=now, reason=reason)
-        )
+        conn.execute(production.insert().values(pipeline=pipeline, model_id=model_id, promoted_at=now, reason=reason))

@@ -63,9 +63,7 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     }
 
 
-def _split_days(
-    spec: TrainingSpec, days: list[dt.date], window: tuple[dt.date, dt.date]
-) -> tuple[list, list]:
+def _split_days(spec: TrainingSpec, days: list[dt.date], window: tuple[dt.date, dt.date]) -> tuple[list, list]:
     needed = spec.min_train_days + spec.holdout_days
     if len(days) < needed:
         raise TrainguardError(

@@ -66,9 +66,10 @@ def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchRes
     return result
 
 
-def _from_checkpoint_result(
+def batch_result_from_gx(
     context: FileDataContext, info: CheckpointInfo, value: str, date: str | None, gx_result
 ) -> BatchResult:
+    """Summarise a GX ``CheckpointResult``: failed expectations and the Data Docs page."""
     failures: list[ExpectationOutcome] = []
     evaluated = 0
     docs_page = None
@@ -129,4 +130,4 @@ def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: s
         gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"warehouse error while validating {value}: {exc.orig or exc}") from exc
-    return _from_checkpoint_result(context, info, value, date, gx_result)
+    return batch_result_from_gx(context, info, value, date, gx_result)

@@ -15,8 +15,7 @@ def check_identifier(name: str, kind: str = "identifier") -> str:
     """Return ``name`` if it is a plain SQL identifier, else raise a clear error."""
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise TrainguardError(
-            f"invalid {kind} name {name!r}: use letters, digits and underscores, "
-            "starting with a letter or underscore"
+            f"invalid {kind} name {name!r}: use letters, digits and underscores, starting with a letter or underscore"
         )
     return name
 

@@ -41,10 +41,7 @@ def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -
         if name not in present:
             type_sql = _sql_type(frame[name]).compile(dialect=conn.dialect)
             conn.execute(
-                sa.text(
-                    f"ALTER TABLE {quote(conn.engine, table)} "
-                    f"ADD COLUMN {quote(conn.engine, name)} {type_sql}"
-                )
+                sa.text(f"ALTER TABLE {quote(conn.engine, table)} ADD COLUMN {quote(conn.engine, name)} {type_sql}")
             )
 
 

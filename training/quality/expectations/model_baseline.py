@@ -27,9 +27,7 @@ if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-EXPECTATION_SHORT_DESCRIPTION = (
-    "Expect a model metric not to be worse than a baseline value by more than a threshold."
-)
+EXPECTATION_SHORT_DESCRIPTION = "Expect a model metric not to be worse than a baseline value by more than a threshold."
 METRIC_DESCRIPTION = "Name of the metric as recorded by training, e.g. 'mae'."
 SPLIT_DESCRIPTION = "Data split the metric was measured on: 'train', 'holdout' or a slice name."
 BASELINE_DESCRIPTION = "The reference value, e.g. a researcher-given error."
@@ -65,12 +63,8 @@ class ModelMetricValue(TableMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict,
     ) -> float | None:
-        df, _, _ = execution_engine.get_compute_domain(
-            metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE
-        )
-        hit = df[
-            (df["metric"] == metric_value_kwargs["metric"]) & (df["split"] == metric_value_kwargs["split"])
-        ]
+        df, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+        hit = df[(df["metric"] == metric_value_kwargs["metric"]) & (df["split"] == metric_value_kwargs["split"])]
         return _single_value(hit["value"].tolist())
 
     @metric_value(engine=SqlAlchemyExecutionEngine)

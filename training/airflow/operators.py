@@ -1,0 +1,94 @@
+"""The GX provider's checkpoint operator, bound to trainguard's file context and templated.
+
+``GXValidateCheckpointOperator`` (provider 1.0) has no templated fields, so a daily batch would
+validate whatever partition GX finds first; this subclass templates ``batch_parameters`` so each
+run validates the day derived from its logical date. Nothing here touches GX or a database
+until ``execute``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowFailException
+from great_expectations_provider.common.errors import GXValidationFailed
+from great_expectations_provider.operators.validate_checkpoint import GXValidateCheckpointOperator
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import AbstractDataContext, FileDataContext
+
+log = logging.getLogger(__name__)
+
+
+def open_file_context() -> FileDataContext:
+    from training.quality.context import open_context
+
+    return open_context()
+
+
+class _ResultKeepingCheckpoint:
+    """Wraps a Checkpoint so the operator can report the failed expectations after the run."""
+
+    def __init__(self, checkpoint: Any, context: AbstractDataContext) -> None:
+        self.checkpoint = checkpoint
+        self.context = context
+        self.result: Any = None
+
+    def run(self, **kwargs: Any) -> Any:
+        self.result = self.checkpoint.run(**kwargs)
+        return self.result
+
+
+class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
+    """Run the named checkpoint of trainguard's GX project on templated batch parameters.
+
+    :param checkpoint_name: checkpoint in ``great_expectations/checkpoints/``.
+    :param batch_parameters: e.g. ``{"ds": "{{ macros.ds_add(ds, -1) }}"}`` (templated).
+
+    A failed validation fails the task without retries (the data will not change by retrying)
+    and logs each failed expectation with its observed and expected values.
+    """
+
+    template_fields = (*GXValidateCheckpointOperator.template_fields, "batch_parameters")
+    template_fields_renderers = {"batch_parameters": "json"}
+    ui_color = "#ffe6cc"
+
+    def __init__(self, *, checkpoint_name: str, batch_parameters: dict[str, Any] | None = None, **kwargs: Any):
+        super().__init__(
+            configure_checkpoint=self._configure_checkpoint,
+            batch_parameters=batch_parameters,
+            context_type="file",
+            configure_file_data_context=open_file_context,
+            **kwargs,
+        )
+        self.checkpoint_name = checkpoint_name
+        self._wrapped: _ResultKeepingCheckpoint | None = None
+
+    def _configure_checkpoint(self, gx_context: AbstractDataContext) -> _ResultKeepingCheckpoint:
+        self._wrapped = _ResultKeepingCheckpoint(gx_context.checkpoints.get(self.checkpoint_name), gx_context)
+        return self._wrapped
+
+    def execute(self, context: Any) -> None:
+        # Airflow runs a copy of the parsed operator; bind the callback to the instance that runs.
+        self.configure_checkpoint = self._configure_checkpoint
+        try:
+            super().execute(context)
+        except GXValidationFailed as exc:
+            summary = self._summary()
+            log.error("%s", summary)
+            raise AirflowFailException(f"checkpoint {self.checkpoint_name} failed:\n{summary}") from exc
+        log.info("%s", self._summary())
+
+    def _summary(self) -> str:
+        from training.quality.catalog import checkpoint_info
+        from training.quality.run import batch_result_from_gx
+        from training.quality.summary import format_batch
+        from training.settings import get_settings
+
+        if self._wrapped is None or self._wrapped.result is None:
+            return f"checkpoint {self.checkpoint_name} did not run"
+        info = checkpoint_info(get_settings().gx_root, self.checkpoint_name)
+        value = str(next(iter(self.batch_parameters.values()), ""))
+        result = batch_result_from_gx(self._wrapped.context, info, value, None, self._wrapped.result)
+        return format_batch(result)
