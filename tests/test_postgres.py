@@ -1,0 +1,63 @@
+"""The same checkpoint, pushed down into the real PostgreSQL server (own database per run)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import run_cli, skip_or_fail
+
+pytestmark = pytest.mark.postgres
+
+SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc.orig}")
+    name = f"trainguard_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield f"{SERVER}/{name}"
+    sa.create_engine(f"{SERVER}/{name}").dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_checkpoint_runs_in_postgres_and_catches_the_skewed_day(postgres_url):
+    from training.demo.generate import Skew
+    from training.demo.seed import seed_demo
+
+    engine = sa.create_engine(postgres_url)
+    seed_demo(
+        engine, dt.date(2026, 9, 10), dt.date(2026, 9, 12), [Skew(dt.date(2026, 9, 12), "null_burst", "passengers")]
+    )
+    env = {"TRAINGUARD_WAREHOUSE_URL": postgres_url}
+    proc = run_cli("checkpoint", "run", "trips_daily", "--from", "2026-09-10", "--to", "2026-09-12", "--json", env=env)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert [r["success"] for r in data["results"]] == [True, True, False]
+    failed = data["results"][2]["failures"]
+    assert [(f["expectation"], f["column"]) for f in failed] == [("expect_column_values_to_not_be_null", "passengers")]
+    with engine.connect() as conn:
+        recorded = conn.execute(sa.text("SELECT batch_value, success FROM trainguard_validations ORDER BY batch_value"))
+        assert [tuple(r) for r in recorded] == [("2026-09-10", True), ("2026-09-11", True), ("2026-09-12", False)]
+    engine.dispose()
+
+
+def test_unreachable_warehouse_is_a_clear_configuration_error():
+    env = {"TRAINGUARD_WAREHOUSE_URL": "postgresql+psycopg2://nobody:secret@127.0.0.1:1/none"}
+    proc = run_cli("checkpoint", "run", "trips_daily", "--date", "2026-09-10", env=env)
+    assert proc.returncode == 2
+    assert "cannot reach the warehouse" in proc.stderr
+    assert "secret" not in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,69 @@
+"""Training uses only validated days; the model check gates promotion; reruns do not duplicate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from training.demo.spec import DEMO_SPEC
+from training.errors import TrainguardError
+from training.model.promotion import PromotionRefusedError, promote_if_validated
+from training.model.registry import get_model, production_model, register_model
+from training.model.train import train_for_day
+from training.quality.run import run_checkpoint
+from training.warehouse.tables import model_metrics
+
+pytestmark = pytest.mark.usefixtures("demo_warehouse")
+
+
+def test_trains_on_validated_days_of_the_window_with_the_last_as_holdout(settings):
+    result = train_for_day(DEMO_SPEC, dt.date(2026, 9, 9), settings)
+    assert result.holdout_days == ["2026-09-09"]
+    assert result.train_days == [f"2026-09-0{d}" for d in range(3, 9)]
+    assert result.metrics["holdout"]["mae"] < 2.5 and result.metrics["holdout"]["r2"] > 0.9
+
+
+def test_unvalidated_days_are_never_trained_on(settings):
+    # 2026-09-14 was seeded but never validated: the window holds no validated day at all.
+    with pytest.raises(TrainguardError, match="validated day"):
+        train_for_day(DEMO_SPEC, dt.date(2026, 9, 30), settings)
+
+
+def test_rerun_replaces_its_own_record(settings, demo_warehouse):
+    first = train_for_day(DEMO_SPEC, dt.date(2026, 9, 8), settings)
+    second = train_for_day(DEMO_SPEC, dt.date(2026, 9, 8), settings)
+    assert first.model_id == second.model_id
+    with demo_warehouse.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).where(model_metrics.c.model_id == first.model_id)).scalar_one()
+    assert count == 6  # train and holdout x mae, rmse, r2
+
+
+def test_model_is_promoted_only_after_its_check_passes(settings, demo_warehouse):
+    model_id = train_for_day(DEMO_SPEC, dt.date(2026, 9, 7), settings).model_id
+    with pytest.raises(PromotionRefusedError, match="never ran"):
+        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, model_id, settings)
+    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [model_id], by_date=False, settings=settings)
+    assert run.success
+    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, model_id, settings)
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == model_id
+
+
+def test_a_model_worse_than_the_baseline_is_rejected_and_production_stays(settings, demo_warehouse):
+    good = train_for_day(DEMO_SPEC, dt.date(2026, 9, 6), settings).model_id
+    assert run_checkpoint(DEMO_SPEC.model_checkpoint, [good], by_date=False, settings=settings).success
+    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, good, settings)
+
+    record = {**get_model(demo_warehouse, good), "model_id": "worse-model", "status": "candidate"}
+    record.pop("metrics")
+    register_model(demo_warehouse, record, {"holdout": {"mae": 4.0, "rmse": 5.5}})
+    run = run_checkpoint(DEMO_SPEC.model_checkpoint, ["worse-model"], by_date=False, settings=settings)
+    assert not run.success
+    failure = run.results[0].failures[0]
+    assert failure.expectation == "expect_model_metric_to_be_within_baseline"
+    assert failure.observed["value"] == 4.0
+    with pytest.raises(PromotionRefusedError, match="failed"):
+        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, "worse-model", settings)
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == good
+    assert get_model(demo_warehouse, "worse-model")["status"] == "rejected"
