@@ -60,3 +60,23 @@ def test_server_refuses_traversal_listing_and_unknown_paths(base_url, path):
 def test_serving_a_missing_site_is_a_clear_error(tmp_path):
     with pytest.raises(TrainguardError, match="run 'trainguard docs build' first"):
         make_server(tmp_path, "127.0.0.1", 0)
+
+
+def test_docs_serve_command_binds_loopback_and_prints_the_url(site):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).with_name("trainguard")
+    proc = subprocess.Popen(
+        [str(exe), "docs", "serve", "--port", "0"], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Serving Data Docs at http://127.0.0.1:")
+        url = line.split(" at ")[1].split()[0]
+        assert _status(url) == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

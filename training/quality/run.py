@@ -20,22 +20,13 @@ from training.quality.history import record_outcomes
 from training.quality.results import BatchResult, ExpectationOutcome, RunResult
 from training.settings import Settings, get_settings
 from training.warehouse.engine import check_reachable, get_engine
-from training.warehouse.identifiers import quote, require_columns
+from training.warehouse.partitions import count_batch_rows
 from training.warehouse.tables import ensure_tables
 
 if TYPE_CHECKING:
     from great_expectations.data_context import FileDataContext
 
 log = logging.getLogger(__name__)
-
-
-def _count_batch_rows(engine: sa.Engine, info: CheckpointInfo, value: str) -> int:
-    require_columns(engine, info.table, [info.batch_column])
-    query = sa.text(
-        f"SELECT COUNT(*) FROM {quote(engine, info.table)} WHERE {quote(engine, info.batch_column)} = :value"
-    )
-    with engine.connect() as conn:
-        return int(conn.execute(query, {"value": value}).scalar_one())
 
 
 def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
@@ -110,7 +101,7 @@ def run_checkpoint(
     results: list[BatchResult] = []
     for value in batch_values:
         date = value if by_date else None
-        if _count_batch_rows(engine, info, value) == 0:
+        if count_batch_rows(engine, info.table, info.batch_column, value) == 0:
             result = _empty_batch(info, value, date)
         else:
             if context is None:

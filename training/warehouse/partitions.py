@@ -21,12 +21,17 @@ def day_str(day: dt.date) -> str:
     return day.isoformat()
 
 
-def count_rows(engine: sa.Engine, table: str, date_column: str, day: dt.date) -> int:
-    """Rows of ``table`` for ``day``; raises if the table or column does not exist."""
-    require_columns(engine, table, [date_column])
-    query = sa.text(f"SELECT COUNT(*) FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day")
+def count_batch_rows(engine: sa.Engine, table: str, column: str, value: str) -> int:
+    """Rows of ``table`` whose ``column`` equals ``value``; raises if the table or column is missing."""
+    require_columns(engine, table, [column])
+    query = sa.text(f"SELECT COUNT(*) FROM {quote(engine, table)} WHERE {quote(engine, column)} = :value")
     with engine.connect() as conn:
-        return int(conn.execute(query, {"day": day_str(day)}).scalar_one())
+        return int(conn.execute(query, {"value": value}).scalar_one())
+
+
+def count_rows(engine: sa.Engine, table: str, date_column: str, day: dt.date) -> int:
+    """Rows of ``table`` for ``day``."""
+    return count_batch_rows(engine, table, date_column, day_str(day))
 
 
 def list_days(engine: sa.Engine, table: str, date_column: str) -> list[dt.date]:
