@@ -84,3 +84,17 @@ def test_every_command_has_help(args):
     proc = run_cli(*args, "--help")
     assert proc.returncode == 0
     assert "usage: trainguard" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-09-13", "--to", "2026-09-11"], "is before start date"),
+        (["--from", "2026-09-13"], "give --date D, or --from D1 --to D2"),
+        (["--date", "2026-09-13", "--model", "m"], "cannot be combined"),
+    ],
+)
+def test_inconsistent_batch_options_are_usage_errors(args, message):
+    proc = run_cli("checkpoint", "run", "trips_daily", *args)
+    assert proc.returncode == 2
+    assert message in proc.stderr

@@ -65,7 +65,7 @@ def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
         return [args.date.isoformat()], True
     if args.start is None or args.end is None:
         raise TrainguardError("give --date D, or --from D1 --to D2, or --model ID")
-    from training.demo.generate import days_between
+    from training.warehouse.partitions import days_between
 
     return [d.isoformat() for d in days_between(args.start, args.end)], True
 

@@ -143,9 +143,3 @@ def apply_skew(frame: pd.DataFrame, skew: Skew, seed: int = 7) -> pd.DataFrame:
     elif skew.kind == "row_collapse":
         out = out.sample(frac=0.1, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
     return out
-
-
-def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
-    if end < start:
-        raise TrainguardError(f"end date {end} is before start date {start}")
-    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from training.demo.generate import DATE_COLUMN, TABLE, Skew, apply_skew, days_between, generate_day
+from training.demo.generate import DATE_COLUMN, TABLE, Skew, apply_skew, generate_day
+from training.warehouse.partitions import days_between
 from training.warehouse.writer import write_day
 
 

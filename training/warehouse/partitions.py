@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from training.errors import TrainguardError
 from training.warehouse.identifiers import quote, require_columns
 
 if TYPE_CHECKING:
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
 
 def day_str(day: dt.date) -> str:
     return day.isoformat()
+
+
+def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    if end < start:
+        raise TrainguardError(f"end date {end} is before start date {start}")
+    return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
 
 def count_batch_rows(engine: sa.Engine, table: str, column: str, value: str) -> int:
