@@ -217,4 +217,6 @@ class ExpectModelMetricToBeWithinBaseline(BatchExpectation):
             return details.get("reason", "no value recorded")
         found_ratio = details.get("ratio")
         shown_ratio = "infinite" if found_ratio is None else f"{found_ratio:.3f}"
-        return f"{observed:.4g} ({details.get('ratio_formula')} {shown_ratio} vs baseline {details.get('baseline')})"
+        side = "worse" if details.get("worse_than_baseline") else "better"
+        formula = details.get("ratio_formula")
+        return f"{observed:.4g} ({side} than baseline {details.get('baseline')}; {formula} {shown_ratio})"
