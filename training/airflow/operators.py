@@ -66,6 +66,11 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         self._wrapped: _ResultKeepingCheckpoint | None = None
 
     def _configure_checkpoint(self, gx_context: AbstractDataContext) -> _ResultKeepingCheckpoint:
+        from training.quality.catalog import checkpoint_info
+        from training.quality.context import check_suites_complete
+        from training.settings import get_settings
+
+        check_suites_complete(gx_context, checkpoint_info(get_settings().gx_root, self.checkpoint_name).suites)
         self._wrapped = _ResultKeepingCheckpoint(gx_context.checkpoints.get(self.checkpoint_name), gx_context)
         return self._wrapped
 

@@ -76,3 +76,11 @@ def checkpoint_info(gx_root: Path, name: str) -> CheckpointInfo:
         table=asset.get("table_name", data["asset"]["name"]),
         batch_column=partitioner.get("column_name"),
     )
+
+
+def suite_expectation_types(gx_root: Path, name: str) -> list[str]:
+    """The expectation types stored in suite ``name``'s JSON file."""
+    path = gx_root / "expectations" / f"{name}.json"
+    if not path.is_file():
+        raise NotFoundError(f"unknown suite {name!r} ({path} is missing)")
+    return [e.get("type") for e in _read_json(path).get("expectations", [])]

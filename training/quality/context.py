@@ -9,6 +9,7 @@ suite without them. The context root is always passed as an absolute path, becau
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training.errors import TrainguardError
@@ -45,3 +46,25 @@ def open_context(settings: Settings | None = None) -> FileDataContext:
 
 def _quiet_gx_logs() -> None:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def check_suites_complete(context: FileDataContext, names: tuple[str, ...] | list[str]) -> None:
+    """Raise unless every expectation stored in each suite's JSON was loaded by GX.
+
+    GX logs and skips expectation types it does not know (a custom expectation whose module was
+    not imported, a typo); running such a suite would silently check less than it says.
+    """
+    from collections import Counter
+
+    from training.quality.catalog import suite_expectation_types
+
+    root = Path(context.root_directory)
+    for name in names:
+        stored = Counter(suite_expectation_types(root, name))
+        loaded = Counter(e.expectation_type for e in context.suites.get(name).expectations)
+        missing = stored - loaded
+        if missing:
+            raise TrainguardError(
+                f"suite {name!r} uses expectation types that are not registered: {', '.join(sorted(missing))} "
+                "(is the module defining them imported in training.quality.context.register_extensions?)"
+            )

@@ -105,9 +105,10 @@ def run_checkpoint(
             result = _empty_batch(info, value, date)
         else:
             if context is None:
-                from training.quality.context import open_context
+                from training.quality.context import check_suites_complete, open_context
 
                 context = open_context(settings)
+                check_suites_complete(context, info.suites)
             result = _run_one(context, info, value, date)
         results.append(result)
         if on_result is not None:
