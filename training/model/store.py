@@ -36,9 +36,3 @@ def save_model(store: Path, model_id: str, model: Any, meta: dict[str, Any]) -> 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
-
-
-def load_model(path: Path) -> Any:
-    import joblib
-
-    return joblib.load(path / "model.joblib")

@@ -8,7 +8,6 @@ a crash or a silent pass.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -25,8 +24,6 @@ from training.warehouse.tables import ensure_tables
 
 if TYPE_CHECKING:
     from great_expectations.data_context import FileDataContext
-
-log = logging.getLogger(__name__)
 
 
 def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
