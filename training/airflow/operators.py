@@ -30,9 +30,10 @@ def open_file_context() -> FileDataContext:
 class _ResultKeepingCheckpoint:
     """Wraps a Checkpoint so the operator can report the failed expectations after the run."""
 
-    def __init__(self, checkpoint: Any, context: AbstractDataContext) -> None:
+    def __init__(self, checkpoint: Any, context: AbstractDataContext, info: Any) -> None:
         self.checkpoint = checkpoint
         self.context = context
+        self.info = info
         self.result: Any = None
 
     def run(self, **kwargs: Any) -> Any:
@@ -70,8 +71,9 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         from training.quality.context import check_suites_complete
         from training.settings import get_settings
 
-        check_suites_complete(gx_context, checkpoint_info(get_settings().gx_root, self.checkpoint_name).suites)
-        self._wrapped = _ResultKeepingCheckpoint(gx_context.checkpoints.get(self.checkpoint_name), gx_context)
+        info = checkpoint_info(get_settings().gx_root, self.checkpoint_name)
+        check_suites_complete(gx_context, info.suites)
+        self._wrapped = _ResultKeepingCheckpoint(gx_context.checkpoints.get(self.checkpoint_name), gx_context, info)
         return self._wrapped
 
     def execute(self, context: Any) -> None:
@@ -86,14 +88,12 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         log.info("%s", self._summary())
 
     def _summary(self) -> str:
-        from training.quality.catalog import checkpoint_info
         from training.quality.run import batch_result_from_gx
         from training.quality.summary import format_batch
-        from training.settings import get_settings
 
-        if self._wrapped is None or self._wrapped.result is None:
+        wrapped = self._wrapped
+        if wrapped is None or wrapped.result is None:
             return f"checkpoint {self.checkpoint_name} did not run"
-        info = checkpoint_info(get_settings().gx_root, self.checkpoint_name)
         value = str(next(iter(self.batch_parameters.values()), ""))
-        result = batch_result_from_gx(self._wrapped.context, info, value, None, self._wrapped.result)
+        result = batch_result_from_gx(wrapped.context, wrapped.info, value, None, wrapped.result)
         return format_batch(result)

@@ -21,26 +21,48 @@ def _batch_parameters(result: Any) -> dict[str, Any]:
     return {str(k): v for k, v in params.items()}
 
 
+def outcome_row(
+    checkpoint: str,
+    suite: str,
+    batch_key: str,
+    batch_value: str,
+    success: bool,
+    *,
+    evaluated: int = 0,
+    failed: int = 0,
+    docs_page: str | None = None,
+) -> dict[str, Any]:
+    """One row of ``trainguard_validations``, stamped now."""
+    return {
+        "checkpoint": checkpoint,
+        "suite": suite,
+        "batch_key": batch_key,
+        "batch_value": batch_value,
+        "success": bool(success),
+        "evaluated": evaluated,
+        "failed": failed,
+        "run_at": dt.datetime.now(dt.UTC),
+        "docs_page": docs_page,
+    }
+
+
 def outcome_rows(checkpoint_result: CheckpointResult, pages: dict) -> list[dict[str, Any]]:
     """One row per validation of ``checkpoint_result``, ready for :func:`record_outcomes`."""
-    now = dt.datetime.now(dt.UTC)
     rows = []
     for identifier, result in checkpoint_result.run_results.items():
-        params = _batch_parameters(result)
-        key, value = next(iter(params.items()), ("", ""))
+        key, value = next(iter(_batch_parameters(result).items()), ("", ""))
         stats = result.statistics or {}
         rows.append(
-            {
-                "checkpoint": checkpoint_result.checkpoint_config.name,
-                "suite": result.suite_name,
-                "batch_key": key,
-                "batch_value": str(value),
-                "success": bool(result.success),
-                "evaluated": int(stats.get("evaluated_expectations") or 0),
-                "failed": int(stats.get("unsuccessful_expectations") or 0),
-                "run_at": now,
-                "docs_page": (pages.get(identifier) or {}).get("local_site"),
-            }
+            outcome_row(
+                checkpoint_result.checkpoint_config.name,
+                result.suite_name,
+                key,
+                str(value),
+                result.success,
+                evaluated=int(stats.get("evaluated_expectations") or 0),
+                failed=int(stats.get("unsuccessful_expectations") or 0),
+                docs_page=(pages.get(identifier) or {}).get("local_site"),
+            )
         )
     return rows
 

@@ -7,7 +7,6 @@ a crash or a silent pass.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 
 from training.errors import TrainguardError, WarehouseError
 from training.quality.catalog import CheckpointInfo, checkpoint_info
-from training.quality.history import record_outcomes
+from training.quality.history import outcome_row, record_outcomes
 from training.quality.results import BatchResult, ExpectationOutcome, RunResult
 from training.settings import Settings, get_settings
 from training.warehouse.engine import check_reachable, get_engine
@@ -35,22 +34,7 @@ def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchRes
         error=f"no rows in table {info.table!r} where {info.batch_column} = {value!r}",
         date=date,
     )
-    now = dt.datetime.now(dt.UTC)
-    record_outcomes(
-        [
-            {
-                "checkpoint": info.name,
-                "suite": ",".join(info.suites),
-                "batch_key": result.batch_key,
-                "batch_value": value,
-                "success": False,
-                "evaluated": 0,
-                "failed": 0,
-                "run_at": now,
-                "docs_page": None,
-            }
-        ]
-    )
+    record_outcomes([outcome_row(info.name, ",".join(info.suites), result.batch_key, value, False)])
     return result
 
 
