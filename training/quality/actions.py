@@ -16,15 +16,16 @@ if TYPE_CHECKING:
 
 
 class RecordOutcomeAction(ValidationAction):
-    """Insert one row per validation into ``trainguard_validations``."""
+    """Insert one row per validation into ``trainguard_validations``, and its numeric observed
+    values (drift scores among them) into ``trainguard_observations``."""
 
     type: Literal["trainguard_record_outcome"] = "trainguard_record_outcome"
     name: str = "record_outcome"
 
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
-        from training.quality.history import outcome_rows, record_outcomes
+        from training.quality.history import observation_rows, outcome_rows, record_outcomes
 
         pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
         rows = outcome_rows(checkpoint_result, pages)
-        record_outcomes(rows)
+        record_outcomes(rows, observed=observation_rows(checkpoint_result))
         return {"recorded": len(rows)}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from training.settings import get_settings
 from training.warehouse.engine import get_engine
-from training.warehouse.tables import ensure_tables, validations
+from training.warehouse.tables import ensure_tables, observations, validations
 
 if TYPE_CHECKING:
     from great_expectations.checkpoint.checkpoint import CheckpointResult
@@ -67,13 +68,66 @@ def outcome_rows(checkpoint_result: CheckpointResult, pages: dict) -> list[dict[
     return rows
 
 
-def record_outcomes(rows: list[dict[str, Any]], engine: sa.Engine | None = None) -> None:
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def observation_rows(checkpoint_result: CheckpointResult) -> list[dict[str, Any]]:
+    """One row per expectation whose observed value is a number (drift scores, means, counts)."""
+    rows = []
+    now = dt.datetime.now(dt.UTC)
+    for result in checkpoint_result.run_results.values():
+        _, value = next(iter(_batch_parameters(result).items()), ("", ""))
+        for outcome in result.results:
+            observed = _number((outcome.result or {}).get("observed_value"))
+            if observed is None:
+                continue
+            config = outcome.expectation_config
+            rows.append(
+                {
+                    "checkpoint": checkpoint_result.checkpoint_config.name,
+                    "suite": result.suite_name,
+                    "batch_value": str(value),
+                    "expectation_type": config.type,
+                    "column_name": config.kwargs.get("column"),
+                    "observed": observed,
+                    "success": bool(outcome.success),
+                    "run_at": now,
+                }
+            )
+    return rows
+
+
+def record_outcomes(
+    rows: list[dict[str, Any]], engine: sa.Engine | None = None, observed: list[dict[str, Any]] | None = None
+) -> None:
+    """Insert validation outcomes (and their observed values) in one transaction."""
     if not rows:
         return
     engine = engine or get_engine(get_settings().warehouse_url)
     ensure_tables(engine)
     with engine.begin() as conn:
         conn.execute(validations.insert(), rows)
+        if observed:
+            conn.execute(observations.insert(), observed)
+
+
+def observation_history(
+    engine: sa.Engine, checkpoint: str, expectation_type: str, column: str | None = None
+) -> list[dict[str, Any]]:
+    """Recorded observed values of one expectation, oldest first."""
+    ensure_tables(engine)
+    query = (
+        sa.select(observations)
+        .where(observations.c.checkpoint == checkpoint, observations.c.expectation_type == expectation_type)
+        .order_by(observations.c.run_at, observations.c.id)
+    )
+    if column is not None:
+        query = query.where(observations.c.column_name == column)
+    with engine.connect() as conn:
+        return [row._asdict() for row in conn.execute(query)]
 
 
 def latest_outcomes(engine: sa.Engine, checkpoint: str, batch_values: list[str]) -> dict[str, dict]:

@@ -1,4 +1,5 @@
-"""trainguard's own tables in the warehouse: validation outcomes, model registry and metrics."""
+"""trainguard's own tables in the warehouse: validation outcomes and observed values, model
+registry and metrics."""
 
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ validations = sa.Table(
     sa.Column("run_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("docs_page", sa.Text),
     sa.Index("ix_trainguard_validations_lookup", "checkpoint", "batch_value"),
+)
+
+# Every numeric observed value of every expectation run (drift scores, means, ratios), pass or
+# fail, so that trends can be charted and thresholds revisited with real history.
+observations = sa.Table(
+    "trainguard_observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("checkpoint", sa.String(200), nullable=False),
+    sa.Column("suite", sa.String(200), nullable=False),
+    sa.Column("batch_value", sa.String(200), nullable=False),
+    sa.Column("expectation_type", sa.String(200), nullable=False),
+    sa.Column("column_name", sa.String(200)),
+    sa.Column("observed", sa.Float, nullable=False),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("run_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_trainguard_observations_lookup", "checkpoint", "expectation_type", "column_name"),
 )
 
 models = sa.Table(

@@ -20,7 +20,8 @@ def _sql_type(series: pd.Series) -> sa.types.TypeEngine:
     if pd.api.types.is_bool_dtype(series):
         return sa.Boolean()
     if pd.api.types.is_integer_dtype(series):
-        return sa.BigInteger()
+        # SQLite's INTEGER is already 64-bit, and GX's type expectation cannot name BIGINT there.
+        return sa.BigInteger().with_variant(sa.INTEGER(), "sqlite")
     if pd.api.types.is_float_dtype(series):
         return sa.Float()
     return sa.Text()

@@ -1,5 +1,14 @@
 """trainguard's custom GX expectations; importing this package registers all of them."""
 
+from training.quality.expectations.drift import ExpectColumnJsDistanceToBeLessThan, ExpectColumnPsiToBeLessThan
+from training.quality.expectations.interval import ExpectDayMetricToBeWithinRatioOfDaysBack
 from training.quality.expectations.model_baseline import ExpectModelMetricToBeWithinBaseline
+from training.quality.expectations.value_check import ExpectQueryValueToBeWithinTolerance
 
-__all__ = ["ExpectModelMetricToBeWithinBaseline"]
+__all__ = [
+    "ExpectColumnJsDistanceToBeLessThan",
+    "ExpectColumnPsiToBeLessThan",
+    "ExpectDayMetricToBeWithinRatioOfDaysBack",
+    "ExpectModelMetricToBeWithinBaseline",
+    "ExpectQueryValueToBeWithinTolerance",
+]

@@ -1,0 +1,241 @@
+"""Interval checks: a metric of the batch's day against the same metric N days back.
+
+Like Airflow's ``SQLIntervalCheckOperator`` (same ``max_over_min`` and ``relative_diff``
+ratios), but as a GX expectation so it shows in Data Docs, and stricter: an empty current or
+reference day is a failed expectation with a reason, and a zero is compared like any value.
+Both days are read with ``date_column IN (:day, :reference_day)`` so an index is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from great_expectations.compatibility import pydantic
+from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
+from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
+from great_expectations.render.renderer.renderer import renderer
+
+from training.quality.expectations.ratios import RATIO_FORMULAS, ratio
+from training.quality.expectations.rendering import string_template
+
+if TYPE_CHECKING:
+    from great_expectations.core import ExpectationValidationResult
+    from great_expectations.execution_engine import ExecutionEngine
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+DAY_METRICS = ("row_count", "mean", "sum", "min", "max", "null_fraction", "distinct_count")
+METRIC_DESCRIPTION = f"What to compare: one of {', '.join(DAY_METRICS)}."
+COLUMN_DESCRIPTION = "The column the metric is computed on (not needed for row_count)."
+DATE_COLUMN_DESCRIPTION = "The table's day column, holding 'YYYY-MM-DD'."
+DAYS_BACK_DESCRIPTION = "How far back the reference day is: 1 for yesterday, 7 for the same weekday last week."
+RATIO_FORMULA_DESCRIPTION = "'max_over_min' (max(a, b) / min(a, b)) or 'relative_diff' (|a - b| / |b|)."
+THRESHOLD_DESCRIPTION = "Largest ratio that still passes."
+DEFAULTS: dict[str, Any] = {"column": None, "days_back": 7, "ratio_formula": "max_over_min"}
+
+
+def _metric_expression(metric: str, column: str | None) -> Any:
+    if metric == "row_count":
+        return sa.func.count()
+    col = sa.column(column)
+    return {
+        "mean": lambda: sa.func.avg(col),
+        "sum": lambda: sa.func.sum(col),
+        "min": lambda: sa.func.min(col),
+        "max": lambda: sa.func.max(col),
+        "null_fraction": lambda: sa.func.avg(sa.case((col.is_(None), 1.0), else_=0.0)),
+        "distinct_count": lambda: sa.func.count(sa.distinct(col)),
+    }[metric]()
+
+
+def _batch_day(execution_engine: SqlAlchemyExecutionEngine, date_column: str, selectable: Any) -> str | None:
+    """The batch's day: from the batch definition, else from its rows (which must be one day)."""
+    spec = execution_engine.batch_manager.active_batch_spec or {}
+    identifiers = spec.get("batch_identifiers") or {}
+    if identifiers.get(date_column):
+        return str(identifiers[date_column])[:10]
+    col = sa.column(date_column)
+    low, high = execution_engine.execute_query(
+        sa.select(sa.func.min(col), sa.func.max(col)).select_from(selectable)
+    ).one()
+    if low is not None and str(low) != str(high):
+        raise ValueError(f"the batch spans several days ({low}..{high}); batch it by {date_column!r}")
+    return None if low is None else str(low)[:10]
+
+
+class DayMetricPair(TableMetricProvider):
+    """The metric on the batch's day and on the day ``days_back`` earlier, from the batch's table."""
+
+    metric_name = "trainguard.day_metric.pair"
+    value_keys = ("metric", "column", "date_column", "days_back")
+
+    @metric_value(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: dict[str, Any],
+        runtime_configuration: dict,
+    ) -> dict[str, Any]:
+        selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.TABLE)
+        spec = execution_engine.batch_manager.active_batch_spec or {}
+        if not spec.get("table_name"):
+            raise ValueError("interval checks need a table asset (the reference day is read from the same table)")
+        date_column = metric_value_kwargs["date_column"]
+        day = _batch_day(execution_engine, date_column, selectable)
+        if day is None:
+            return {"day": None, "reference_day": None, "current": None, "reference": None}
+        reference_day = (
+            dt.date.fromisoformat(day) - dt.timedelta(days=int(metric_value_kwargs["days_back"]))
+        ).isoformat()
+        table = sa.table(spec["table_name"], sa.column(date_column), schema=spec.get("schema_name"))
+        day_col = sa.column(date_column)
+        query = (
+            sa.select(day_col, _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column")))
+            .select_from(table)
+            .where(day_col.in_([day, reference_day]))
+            .group_by(day_col)
+        )
+        found = {str(d)[:10]: v for d, v in execution_engine.execute_query(query).fetchall()}
+        return {
+            "day": day,
+            "reference_day": reference_day,
+            "current": None if found.get(day) is None else float(found[day]),
+            "reference": None if found.get(reference_day) is None else float(found[reference_day]),
+            "reference_rows": reference_day in found,
+        }
+
+
+class ExpectDayMetricToBeWithinRatioOfDaysBack(BatchExpectation):
+    __doc__ = f"""Expect a metric of the batch's day to be within a ratio of the same metric N days back.
+
+    The batch is one day of a daily-partitioned table; the reference day is read from the same
+    table with the same predicate. Unlike Airflow's interval check, a reference day with no rows
+    fails with that reason (it does not crash), and a zero on either side is compared like any
+    other value (0 against a non-zero value is an infinite ratio, so a collapse always fails).
+
+    Args:
+        metric (str): {METRIC_DESCRIPTION}
+        date_column (str): {DATE_COLUMN_DESCRIPTION}
+        threshold (float): {THRESHOLD_DESCRIPTION}
+        column (str or None): {COLUMN_DESCRIPTION}
+        days_back (int): {DAYS_BACK_DESCRIPTION} Default 7.
+        ratio_formula (str): {RATIO_FORMULA_DESCRIPTION} Default 'max_over_min'.
+
+    Code Examples:
+        ExpectDayMetricToBeWithinRatioOfDaysBack(metric="row_count", date_column="ds",
+                                                 days_back=7, threshold=1.3)
+        -> 1,410 rows vs 1,380 a week earlier: max_over_min 1.02, success.
+        -> 690 rows vs 1,380: max_over_min 2.0, failure.
+    """
+
+    metric: Literal[DAY_METRICS] = pydantic.Field(description=METRIC_DESCRIPTION)  # type: ignore[valid-type]
+    date_column: str = pydantic.Field(description=DATE_COLUMN_DESCRIPTION)
+    threshold: float = pydantic.Field(description=THRESHOLD_DESCRIPTION, ge=0)
+    column: str | None = pydantic.Field(DEFAULTS["column"], description=COLUMN_DESCRIPTION)
+    days_back: int = pydantic.Field(DEFAULTS["days_back"], description=DAYS_BACK_DESCRIPTION, ge=1)
+    ratio_formula: Literal[RATIO_FORMULAS] = pydantic.Field(  # type: ignore[valid-type]
+        DEFAULTS["ratio_formula"], description=RATIO_FORMULA_DESCRIPTION
+    )
+
+    library_metadata: ClassVar[dict[str, Any]] = {
+        "maturity": "experimental",
+        "tags": ["trainguard", "interval check", "value skew"],
+        "contributors": ["trainguard"],
+    }
+
+    metric_dependencies = ("trainguard.day_metric.pair",)
+    success_keys = ("metric", "column", "date_column", "days_back", "ratio_formula", "threshold")
+    args_keys = ("metric", "date_column", "threshold")
+
+    class Config:
+        title = "Expect day metric to be within ratio of days back"
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _column_when_needed(cls, values: dict) -> dict:
+        if values.get("metric") != "row_count" and not values.get("column"):
+            raise ValueError(f"metric {values.get('metric')!r} needs a column")
+        return values
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: ExecutionEngine | None = None,
+    ) -> dict:
+        pair = metrics.get("trainguard.day_metric.pair") or {}
+        details = {
+            "day": pair.get("day"),
+            "reference_day": pair.get("reference_day"),
+            "reference": pair.get("reference"),
+            "ratio_formula": self.ratio_formula,
+            "threshold": self.threshold,
+        }
+        reason = self._missing_reason(pair)
+        if reason:
+            return {
+                "success": False,
+                "result": {"observed_value": pair.get("current"), "details": {**details, "reason": reason}},
+            }
+        found = ratio(self.ratio_formula, pair["current"], pair["reference"])
+        return {
+            "success": bool(found <= self.threshold),
+            "result": {
+                "observed_value": pair["current"],
+                "details": {**details, "ratio": None if math.isinf(found) else round(found, 6)},
+            },
+        }
+
+    def _missing_reason(self, pair: dict) -> str | None:
+        subject = self.metric if self.column is None else f"{self.metric} of {self.column}"
+        if pair.get("day") is None:
+            return "the batch has no rows"
+        if not pair.get("reference_rows"):
+            return f"no rows on the reference day {pair['reference_day']} ({self.days_back} days back)"
+        if pair.get("current") is None or pair.get("reference") is None:
+            side = "current" if pair.get("current") is None else "reference"
+            return f"{subject} is undefined on the {side} day (all values null)"
+        return None
+
+    @classmethod
+    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+    def _prescriptive_renderer(
+        cls,
+        configuration: ExpectationConfiguration | None = None,
+        result: ExpectationValidationResult | None = None,
+        runtime_configuration: dict | None = None,
+    ) -> list:
+        if configuration is None and result is not None:
+            configuration = result.expectation_config
+        kwargs = {**DEFAULTS, **(configuration.kwargs if configuration else {})}
+        subject = "$metric" if kwargs.get("column") is None else "$metric of $column"
+        template = f"{subject} must be within $ratio_formula $threshold of its value $days_back days back."
+        return string_template(template, kwargs, runtime_configuration)
+
+    @classmethod
+    @renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
+    def _diagnostic_observed_value_renderer(
+        cls,
+        configuration: ExpectationConfiguration | None = None,
+        result: ExpectationValidationResult | None = None,
+        runtime_configuration: dict | None = None,
+    ) -> str:
+        if result is None or result.result is None:
+            return "--"
+        details = result.result.get("details") or {}
+        if details.get("reason"):
+            return details["reason"]
+        found = details.get("ratio")
+        shown = "infinite" if found is None else f"{found:.3f}"
+        return (
+            f"{result.result.get('observed_value'):.6g} vs {details.get('reference'):.6g} on "
+            f"{details.get('reference_day')} ({details.get('ratio_formula')} {shown}, "
+            f"threshold {details.get('threshold')})"
+        )

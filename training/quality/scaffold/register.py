@@ -1,0 +1,181 @@
+"""Write a scaffolded suite into the GX project: table asset, daily batch definition, suite,
+validation definition and checkpoint (with Data Docs and outcome recording).
+
+Everything is built and checked in memory first; files are written only once GX accepted
+every expectation. An existing suite is never replaced silently: without ``force`` it is an
+error, with ``force`` the old file is copied to ``uncommitted/backups/`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from training.errors import TrainguardError
+from training.quality.scaffold.build import ScaffoldOptions, build_expectations
+from training.quality.scaffold.profile import profile_window
+from training.settings import Settings, get_settings
+from training.warehouse.engine import check_reachable, get_engine
+from training.warehouse.identifiers import check_identifier, existing_columns
+from training.warehouse.partitions import days_between
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import FileDataContext
+
+DATASOURCE = "warehouse"
+BATCH_DEFINITION = "daily"
+
+
+@dataclass(frozen=True)
+class ScaffoldResult:
+    name: str
+    suite_path: Path
+    expectations: int
+    by_type: dict[str, int]
+    backup: Path | None
+
+
+def _existing(context: FileDataContext, name: str) -> list[str]:
+    root = Path(context.root_directory)
+    return [
+        kind
+        for kind, folder in (
+            ("suite", "expectations"),
+            ("validation definition", "validation_definitions"),
+            ("checkpoint", "checkpoints"),
+        )
+        if (root / folder / f"{name}.json").exists()
+    ]
+
+
+def _backup(context: FileDataContext, name: str) -> Path | None:
+    source = Path(context.root_directory) / "expectations" / f"{name}.json"
+    if not source.exists():
+        return None
+    folder = Path(context.root_directory) / "uncommitted" / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}.json"
+    shutil.copy2(source, target)
+    return target
+
+
+def _daily_batch_definition(context: FileDataContext, table: str, date_column: str) -> Any:
+    from great_expectations.core.partitioners import PartitionerColumnValue
+
+    datasource = context.data_sources.get(DATASOURCE)
+    asset = next((a for a in datasource.assets if a.name == table), None) or datasource.add_table_asset(
+        name=table, table_name=table
+    )
+    existing = next((b for b in asset.batch_definitions if b.name == BATCH_DEFINITION), None)
+    if existing is not None:
+        column = getattr(existing.partitioner, "column_name", None)
+        if column != date_column:
+            raise TrainguardError(
+                f"asset {table!r} already batches {BATCH_DEFINITION!r} by {column!r}, not {date_column!r}"
+            )
+        return existing
+    return asset.add_batch_definition(
+        BATCH_DEFINITION, partitioner=PartitionerColumnValue(column_name=date_column), validate_partitioner=False
+    )
+
+
+def write_suite(
+    context: FileDataContext,
+    name: str,
+    table: str,
+    date_column: str,
+    expectations: Sequence[dict],
+    *,
+    force: bool = False,
+) -> tuple[Path, Path | None]:
+    """Register ``expectations`` as suite + validation definition + checkpoint ``name``."""
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    import great_expectations as gx
+    from training.quality.actions import RecordOutcomeAction
+
+    suite = gx.ExpectationSuite(name=name, meta={"trainguard": {"table": table, "date_column": date_column}})
+    try:
+        for config in expectations:
+            suite.add_expectation(ExpectationConfiguration(**config).to_domain_obj())
+    except Exception as exc:  # GX raises pydantic and its own errors for a bad configuration
+        raise TrainguardError(f"scaffolded expectation rejected by GX: {exc}") from exc
+    clashes = _existing(context, name)
+    if clashes and not force:
+        raise TrainguardError(
+            f"{' and '.join(clashes)} {name!r} already exist(s) and may have been edited by hand; "
+            "pass --force to replace them (the current suite is kept in uncommitted/backups/) or pick another --name"
+        )
+    backup = _backup(context, name) if clashes else None
+    for remove in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
+        try:
+            remove(name)
+        except Exception:
+            pass
+    batch_definition = _daily_batch_definition(context, table, date_column)
+    suite = context.suites.add(suite)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+    )
+    context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[definition],
+            actions=[UpdateDataDocsAction(name="update_data_docs"), RecordOutcomeAction()],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    return Path(context.root_directory) / "expectations" / f"{name}.json", backup
+
+
+def parse_reference(text: str) -> tuple[dt.date, dt.date]:
+    """``START:END`` (inclusive, YYYY-MM-DD) to a pair of dates."""
+    try:
+        start, end = (dt.date.fromisoformat(part) for part in text.split(":"))
+    except ValueError:
+        raise TrainguardError(f"invalid --reference {text!r}: expected START:END as YYYY-MM-DD:YYYY-MM-DD") from None
+    if (end - start).days < 1:
+        raise TrainguardError(f"reference window {text} needs at least two days, start before end")
+    return start, end
+
+
+def scaffold_suite(
+    name: str,
+    table: str,
+    date_column: str,
+    reference: tuple[dt.date, dt.date],
+    *,
+    columns: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    options: ScaffoldOptions | None = None,
+    force: bool = False,
+    settings: Settings | None = None,
+    context: FileDataContext | None = None,
+) -> ScaffoldResult:
+    """Profile ``reference`` of ``table`` and write suite and checkpoint ``name``."""
+    settings = settings or get_settings()
+    options = options or ScaffoldOptions()
+    check_identifier(name, "suite")
+    _ = options.k
+    engine = get_engine(settings.warehouse_url)
+    check_reachable(engine)
+    all_columns = existing_columns(engine, table)
+    chosen = [c for c in (columns or all_columns) if c != date_column and c not in set(exclude)]
+    if options.target and options.target not in chosen:
+        chosen.append(options.target)
+    if not chosen:
+        raise TrainguardError("no columns left to profile")
+    profile = profile_window(engine, table, date_column, days_between(*reference), chosen)
+    expectations = build_expectations(profile, all_columns, options)
+    if context is None:
+        from training.quality.context import open_context
+
+        context = open_context(settings)
+    path, backup = write_suite(context, name, table, date_column, expectations, force=force)
+    return ScaffoldResult(name, path, len(expectations), dict(Counter(e["type"] for e in expectations)), backup)

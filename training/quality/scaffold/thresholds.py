@@ -1,0 +1,96 @@
+"""Thresholds from day-to-day variation in the reference window.
+
+A statistic (a day's mean, null fraction, row count...) gets a band around its daily values:
+``mean +- k * stdev`` of the daily values, never narrower than the observed daily range plus a
+quarter of it, plus a small floor so constant statistics still allow rounding noise. ``k``
+comes from the chosen strictness.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+STRICTNESS = {"loose": 6.0, "normal": 4.5, "strict": 3.0}
+SEASONAL_LAGS = (1, 7)
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    return [float(v) for v in values if v is not None and math.isfinite(v)]
+
+
+def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, sd
+
+
+def round_sig(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def band(
+    values: Sequence[float],
+    k: float,
+    *,
+    integer: bool = False,
+    lower_limit: float | None = None,
+    upper_limit: float | None = None,
+) -> tuple[float, float] | None:
+    """(low, high) for a daily statistic, or None when the window has no value for it."""
+    found = _finite(values)
+    if not found:
+        return None
+    mean, sd = _mean_sd(found)
+    spread = max(found) - min(found)
+    floor = max(0.01 * abs(mean), 1e-9, 1.0 if integer else 0.0)
+    low = min(mean - k * sd, min(found) - 0.25 * spread) - floor
+    high = max(mean + k * sd, max(found) + 0.25 * spread) + floor
+    if integer:
+        low, high = math.floor(low), math.ceil(high)
+    if lower_limit is not None:
+        low = max(low, lower_limit)
+    if upper_limit is not None:
+        high = min(high, upper_limit)
+    return round_sig(low), round_sig(high)
+
+
+def upper_threshold(scores: Sequence[float], k: float, floor: float) -> float:
+    """Largest acceptable value of a score that is ~0 on a normal day (drift, ratio - 1)."""
+    found = _finite(scores)
+    if not found:
+        return floor
+    mean, sd = _mean_sd(found)
+    return round_sig(max(mean + k * sd, 1.5 * max(found), floor))
+
+
+def log_ratios(series: Sequence[float], lag: int) -> list[float]:
+    """ln(day / day ``lag`` earlier) over a contiguous window of positive values."""
+    return [
+        math.log(series[i] / series[i - lag]) for i in range(lag, len(series)) if series[i] > 0 and series[i - lag] > 0
+    ]
+
+
+def ratio_threshold(series: Sequence[float], lag: int, k: float, floor: float) -> float:
+    """A ``max_over_min`` threshold for comparing a day with ``lag`` days back.
+
+    The log ratio of a stable series scatters around 0; its root mean square is the scale, so
+    the threshold is exp(k * rms), at least ``1 + floor``.
+    """
+    logs = log_ratios(series, lag)
+    if not logs:
+        return 1 + floor
+    rms = math.sqrt(sum(v * v for v in logs) / len(logs))
+    return round_sig(max(math.exp(k * rms), 1 + floor))
+
+
+def seasonal_lag(series: Sequence[float]) -> int:
+    """7 when the series moves less week-over-week than day-over-day (weekly seasonality), else 1.
+
+    Needs two full weeks to tell; shorter windows compare with the day before.
+    """
+    if len(series) < 14:
+        return 1
+    spread = {lag: sum(abs(v) for v in log_ratios(series, lag)) / (len(series) - lag) for lag in SEASONAL_LAGS}
+    return min(spread, key=spread.get)
