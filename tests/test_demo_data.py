@@ -47,13 +47,21 @@ def test_each_skew_changes_the_day(kind):
     elif kind == "type_change":
         assert skewed[column].astype(str).str.endswith(" units").all()
     elif kind == "null_burst":
-        assert 0.2 < skewed[column].isna().mean() < 0.4
+        assert 0.15 < skewed[column].isna().mean() < 0.25
     elif kind == "mean_shift":
         assert skewed[column].mean() - clean[column].mean() == pytest.approx(3 * clean[column].std())
     elif kind == "new_category":
-        assert 0.15 < (skewed[column] == "unknown_pickup_zone").mean() < 0.25
+        assert 0.03 < (skewed[column] == "unknown_pickup_zone").mean() < 0.07
     elif kind == "row_collapse":
-        assert len(skewed) == pytest.approx(0.1 * len(clean), abs=1)
+        assert len(skewed) == pytest.approx(0.5 * len(clean), abs=1)
+
+
+def test_skew_size_can_be_chosen():
+    skew = Skew.parse("2026-09-09:null_burst:tip_rate:0.5")
+    assert skew.size == 0.5
+    assert Skew.parse("2026-09-09:row_collapse").size == 0.5
+    skewed = apply_skew(generate_day(DAY), skew)
+    assert 0.45 < skewed["tip_rate"].isna().mean() < 0.6
 
 
 @pytest.mark.parametrize(
@@ -63,6 +71,7 @@ def test_each_skew_changes_the_day(kind):
         ("2026-09-31:mean_shift:distance_km", "invalid skew date"),
         ("2026-09-09:explode:distance_km", "unknown skew kind 'explode'"),
         ("2026-09-09:mean_shift", "needs a column"),
+        ("2026-09-09:null_burst:tip_rate:lots", "invalid skew amount"),
     ],
 )
 def test_bad_skew_specs_are_clear_errors(text, message):

@@ -71,17 +71,49 @@ def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
 
 
 def cmd_checkpoint_run(args: argparse.Namespace) -> int:
+    from training.quality.progress import Progress
     from training.quality.run import run_checkpoint
     from training.quality.summary import format_batch, format_table
 
     values, by_date = _batch_values(args)
-    show = None if args.json else (lambda r: print(format_batch(r), flush=True))
-    run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+    progress = Progress(len(values)) if len(values) > 1 else None
+
+    def show(result: Any) -> None:
+        if progress is not None:
+            progress(result)
+        # A backfill prints the details of failed days only; the table at the end lists all.
+        if not args.json and (progress is None or not result.success):
+            print(format_batch(result), flush=True)
+
+    try:
+        run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+    finally:
+        if progress is not None:
+            progress.close()
     if args.json:
         _print_json(run.to_dict())
     elif len(run.results) > 1:
         print(format_table(run))
     return EXIT_OK if run.success else EXIT_FAILED
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def cmd_data_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from training.settings import get_settings
+    from training.warehouse.engine import check_reachable, get_engine
+    from training.warehouse.loading import load_file
+
+    engine = get_engine(get_settings().warehouse_url)
+    check_reachable(engine)
+    written = load_file(engine, args.table, Path(args.file), args.date_column, replace=args.mode == "replace")
+    first, last = min(written), max(written)
+    verb = "replaced" if args.mode == "replace" else "appended to"
+    print(f"{verb} {len(written)} day(s) of {args.table!r} ({first}..{last}): {sum(written.values())} rows")
+    return EXIT_OK
 
 
 # --- suite --------------------------------------------------------------------------------
@@ -247,6 +279,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="model id, for model checkpoints")
     _json_flag(run)
 
+    data = groups.add_parser("data", help="load files into the warehouse").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    load = _add(data, "load", cmd_data_load, "load a CSV or Parquet file into a daily-partitioned table")
+    load.add_argument("--table", required=True, help="warehouse table (created if missing)")
+    load.add_argument("--file", required=True, help="a .csv or .parquet file")
+    load.add_argument("--date-column", required=True, help="column with the day; stored as YYYY-MM-DD")
+    load.add_argument(
+        "--mode",
+        choices=["replace", "append"],
+        default="replace",
+        help="replace the file's days in the table (default) or append rows to them",
+    )
+
     suite = groups.add_parser("suite", help="scaffold expectation suites from a reference window").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"
     )
@@ -270,7 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="how wide the bands are: 6, 4.5 or 3 daily standard deviations (default normal)",
     )
     scaffold.add_argument(
-        "--max-categories", type=int, default=50, help="text columns with more distinct values get no domain (default 50)"
+        "--max-categories",
+        type=int,
+        default=50,
+        help="text columns with more distinct values get no value set (default 50)",
     )
     scaffold.add_argument("--bins", type=int, default=10, help="reference bins for numeric drift (default 10)")
     scaffold.add_argument("--drift", default="psi,js_distance", help="drift scores to add (default psi,js_distance)")
@@ -294,9 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--skew",
         action="append",
         default=[],
-        metavar="DAY:KIND[:COLUMN]",
-        help="inject skew; KIND is drop_column, new_column, type_change, null_burst, "
-        "mean_shift, new_category or row_collapse (repeatable)",
+        metavar="DAY:KIND[:COLUMN[:AMOUNT]]",
+        help="inject skew; KIND is drop_column, new_column, type_change, null_burst (AMOUNT = null share, "
+        "default 0.2), mean_shift (standard deviations, 3), new_category (share, 0.05) or row_collapse "
+        "(share of rows lost, 0.5); repeatable",
     )
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     _add(demo, "run", cmd_demo_run, "seed the demo warehouse and run the Airflow DAG for several days")

@@ -42,20 +42,35 @@ SKEW_KINDS = (
 )
 
 
+# How big each value skew is unless told: the sizes the detection tests promise to catch.
+DEFAULT_AMOUNTS = {
+    "null_burst": 0.2,  # share of values set to null
+    "mean_shift": 3.0,  # shift in standard deviations of the feature
+    "new_category": 0.05,  # share of values replaced by an unseen category
+    "row_collapse": 0.5,  # share of the day's rows lost
+}
+
+
 @dataclass(frozen=True)
 class Skew:
-    """A problem injected into one day: ``kind`` applied to ``column`` (when it needs one)."""
+    """A problem injected into one day: ``kind`` applied to ``column`` (when it needs one), of
+    size ``amount`` (see ``DEFAULT_AMOUNTS``)."""
 
     day: dt.date
     kind: str
     column: str | None = None
+    amount: float | None = None
+
+    @property
+    def size(self) -> float:
+        return DEFAULT_AMOUNTS.get(self.kind, 0.0) if self.amount is None else self.amount
 
     @classmethod
     def parse(cls, text: str) -> Skew:
-        """Parse ``YYYY-MM-DD:KIND[:COLUMN]``."""
+        """Parse ``YYYY-MM-DD:KIND[:COLUMN[:AMOUNT]]``."""
         parts = text.split(":")
-        if len(parts) not in (2, 3):
-            raise TrainguardError(f"invalid skew {text!r}: expected YYYY-MM-DD:KIND[:COLUMN]")
+        if len(parts) not in (2, 3, 4):
+            raise TrainguardError(f"invalid skew {text!r}: expected YYYY-MM-DD:KIND[:COLUMN[:AMOUNT]]")
         try:
             day = dt.date.fromisoformat(parts[0])
         except ValueError as exc:
@@ -63,10 +78,16 @@ class Skew:
         kind = parts[1]
         if kind not in SKEW_KINDS:
             raise TrainguardError(f"unknown skew kind {kind!r}: choose from {', '.join(SKEW_KINDS)}")
-        column = parts[2] if len(parts) == 3 else None
+        column = parts[2] if len(parts) >= 3 and parts[2] else None
         if kind != "row_collapse" and kind != "new_column" and column is None:
             raise TrainguardError(f"skew kind {kind!r} needs a column: {parts[0]}:{kind}:COLUMN")
-        return cls(day=day, kind=kind, column=column)
+        amount = None
+        if len(parts) == 4:
+            try:
+                amount = float(parts[3])
+            except ValueError:
+                raise TrainguardError(f"invalid skew amount {parts[3]!r}: expected a number") from None
+        return cls(day=day, kind=kind, column=column, amount=amount)
 
 
 def _rng(seed: int, day: dt.date) -> np.random.Generator:
@@ -133,13 +154,14 @@ def apply_skew(frame: pd.DataFrame, skew: Skew, seed: int = 7) -> pd.DataFrame:
     elif skew.kind == "type_change":
         out[column] = out[column].map(lambda v: f"{v} units" if pd.notna(v) else None).astype(object)
     elif skew.kind == "null_burst":
-        out[column] = out[column].astype(object).where(rng.random(len(out)) >= 0.3, None)
+        out[column] = out[column].astype(object).where(rng.random(len(out)) >= skew.size, None)
     elif skew.kind == "mean_shift":
         values = pd.to_numeric(out[column])
-        out[column] = values + 3 * values.std()
+        out[column] = values + skew.size * values.std()
     elif skew.kind == "new_category":
-        hit = rng.random(len(out)) < 0.2
+        hit = rng.random(len(out)) < skew.size
         out[column] = out[column].astype(object).where(~hit, f"unknown_{column}")
     elif skew.kind == "row_collapse":
-        out = out.sample(frac=0.1, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
+        kept = 1 - skew.size
+        out = out.sample(frac=kept, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
     return out

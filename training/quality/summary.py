@@ -17,9 +17,21 @@ def _label(outcome: ExpectationOutcome) -> str:
     return outcome.expectation + (f" [{outcome.column}]" if outcome.column else "")
 
 
+# Shown first when an observed value carries details, so a truncated line still has the verdict.
+_FIRST = ("value", "reason", "ratio", "threshold", "largest_shift", "unexpected_count", "unexpected_percent")
+
+
+def _observed(observed: Any) -> str:
+    if not isinstance(observed, dict):
+        return _short(observed)
+    ordered = {k: observed[k] for k in _FIRST if k in observed}
+    ordered.update({k: v for k, v in observed.items() if k not in ordered})
+    return _short(ordered, 240)
+
+
 def format_failure(outcome: ExpectationOutcome) -> str:
     expected = ", ".join(f"{k}={_short(v, 60)}" for k, v in outcome.expected.items())
-    return f"  FAIL {_label(outcome)}: observed {_short(outcome.observed)}; expected {expected}"
+    return f"  FAIL {_label(outcome)}: observed {_observed(outcome.observed)}; expected {expected}"
 
 
 def format_batch(result: BatchResult) -> str:

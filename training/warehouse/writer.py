@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -46,22 +47,42 @@ def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -
             )
 
 
-def write_day(engine: sa.Engine, table: str, date_column: str, day: dt.date, frame: pd.DataFrame) -> int:
-    """Replace ``day`` in ``table`` with ``frame``; create the table (indexed on the date column)
-    or add new columns as needed. Returns the number of rows written."""
+def write_days(
+    engine: sa.Engine,
+    table: str,
+    date_column: str,
+    frames: Mapping[dt.date, pd.DataFrame],
+    *,
+    replace: bool = True,
+) -> dict[dt.date, int]:
+    """Write several days in one transaction: all of them land, or none.
+
+    With ``replace`` each day's existing rows are deleted first (a rerun does not duplicate);
+    otherwise rows are appended. The table is created (indexed on the date column) or gains new
+    columns as needed. Returns the rows written per day.
+    """
     check_identifier(table, "table")
     check_identifier(date_column, "column")
-    for name in frame.columns:
-        check_identifier(str(name), "column")
-    frame = frame.assign(**{date_column: day_str(day)})
+    written: dict[dt.date, int] = {}
     with engine.begin() as conn:
-        if not sa.inspect(conn).has_table(table):
-            _create_table(conn, table, date_column, frame)
-        else:
-            _add_missing_columns(conn, table, frame)
-            conn.execute(
-                sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
-                {"day": day_str(day)},
-            )
-        frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
-    return len(frame)
+        for day, frame in sorted(frames.items()):
+            for name in frame.columns:
+                check_identifier(str(name), "column")
+            frame = frame.assign(**{date_column: day_str(day)})
+            if not sa.inspect(conn).has_table(table):
+                _create_table(conn, table, date_column, frame)
+            else:
+                _add_missing_columns(conn, table, frame)
+                if replace:
+                    conn.execute(
+                        sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
+                        {"day": day_str(day)},
+                    )
+            frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
+            written[day] = len(frame)
+    return written
+
+
+def write_day(engine: sa.Engine, table: str, date_column: str, day: dt.date, frame: pd.DataFrame) -> int:
+    """Replace ``day`` in ``table`` with ``frame``; returns the number of rows written."""
+    return write_days(engine, table, date_column, {day: frame})[day]
