@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,17 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -
         timeout=timeout,
         check=False,
     )
+
+
+def make_project(base: Path, warehouse_url: str | None = None) -> tuple[Any, dict[str, str]]:
+    """A private GX project copy and warehouse under ``base``: (settings, env for the CLI)."""
+    from training.settings import load_settings
+
+    gx_root = base / "great_expectations"
+    shutil.copytree(REPO / "great_expectations", gx_root, ignore=shutil.ignore_patterns("uncommitted"))
+    env = {
+        "TRAINGUARD_GX_ROOT": str(gx_root),
+        "TRAINGUARD_WAREHOUSE_URL": warehouse_url or f"sqlite:///{base / 'warehouse.db'}",
+        "TRAINGUARD_VAR_DIR": str(base / "var"),
+    }
+    return load_settings({**os.environ, **env}), env

@@ -21,6 +21,7 @@ from training.quality.scaffold.thresholds import (
     band,
     ratio_threshold,
     round_sig,
+    sampling_noise,
     seasonal_lag,
     upper_threshold,
 )
@@ -158,11 +159,13 @@ def _drift_expectations(
             rest = [p - d for p, d in zip(pooled, day, strict=True)]
             if sum(rest) > 0 and sum(day) > 0:
                 scores.append(drift_score(method, day, rest))
-        threshold = upper_threshold(scores, options.k, DRIFT_FLOORS[method])
+        smallest_day = min(sum(day) for day in per_day)
+        noise = sampling_noise(method, len(pooled) - 1, smallest_day, sum(pooled), options.k)
+        threshold = max(upper_threshold(scores, options.k, DRIFT_FLOORS[method]), noise)
         note = (
             f"{method} of each reference day against the rest of {label}: up to "
             f"{max(scores, default=0):.4g}; threshold = max(mean + {options.k:g} sd, 1.5 x max, "
-            f"{DRIFT_FLOORS[method]})."
+            f"{DRIFT_FLOORS[method]}, sampling noise of a {smallest_day}-value day {noise:.4g})."
         )
         out.append(
             _expectation(

@@ -100,18 +100,21 @@ def write_suite(
     import great_expectations as gx
     from training.quality.actions import RecordOutcomeAction
 
-    suite = gx.ExpectationSuite(name=name, meta={"trainguard": {"table": table, "date_column": date_column}})
-    try:
-        for config in expectations:
-            suite.add_expectation(ExpectationConfiguration(**config).to_domain_obj())
-    except Exception as exc:  # GX raises pydantic and its own errors for a bad configuration
-        raise TrainguardError(f"scaffolded expectation rejected by GX: {exc}") from exc
     clashes = _existing(context, name)
     if clashes and not force:
         raise TrainguardError(
             f"{' and '.join(clashes)} {name!r} already exist(s) and may have been edited by hand; "
             "pass --force to replace them (the current suite is kept in uncommitted/backups/) or pick another --name"
         )
+    try:
+        built = [ExpectationConfiguration(**config).to_domain_obj() for config in expectations]
+    except Exception as exc:  # GX raises pydantic and its own errors for a bad configuration
+        raise TrainguardError(f"scaffolded expectation rejected by GX: {exc}") from exc
+    # Passed to the constructor, not added one by one: GX's add_expectation() on a suite whose
+    # name is already stored writes each expectation into the *stored* suite.
+    suite = gx.ExpectationSuite(
+        name=name, expectations=built, meta={"trainguard": {"table": table, "date_column": date_column}}
+    )
     backup = _backup(context, name) if clashes else None
     for remove in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
         try:

@@ -94,3 +94,19 @@ def seasonal_lag(series: Sequence[float]) -> int:
         return 1
     spread = {lag: sum(abs(v) for v in log_ratios(series, lag)) / (len(series) - lag) for lag in SEASONAL_LAGS}
     return min(spread, key=spread.get)
+
+
+def sampling_noise(method: str, degrees: int, day_values: int, reference_values: int, k: float) -> float:
+    """The drift score two samples of the *same* distribution reach with the tail probability of
+    ``k`` standard normal deviations.
+
+    Both scores are approximately chi-square with ``degrees`` (buckets - 1) degrees of freedom
+    times (1/n + 1/N): PSI directly, the Jensen-Shannon divergence divided by 8 ln 2. A small
+    day with many bins drifts by chance; the threshold must allow for it.
+    """
+    from scipy.stats import chi2, norm
+
+    if degrees < 1 or day_values < 1 or reference_values < 1:
+        return 0.0
+    scale = chi2.isf(norm.sf(k), degrees) * (1 / day_values + 1 / reference_values)
+    return round_sig(scale if method == "psi" else math.sqrt(scale / (8 * math.log(2))))

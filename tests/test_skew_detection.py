@@ -1,0 +1,106 @@
+"""What "good" means for scaffolded suites: a year of seasonal demo data, a suite scaffolded
+from 4 clean weeks, every injected skew caught and few false alarms on clean days.
+
+Validations run through GX's validation definition (no Data Docs or recording) to keep this
+fast; the checks themselves run in SQLite with the ``ds = :day`` predicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_project
+
+YEAR = (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+REFERENCE = (dt.date(2026, 6, 1), dt.date(2026, 6, 28))
+CLEAN_DAYS = [dt.date(2026, 6, 29) + dt.timedelta(days=i) for i in range(63)]
+# (kind, column) pairs: schema skews, then value skews of the sizes the issue names
+# (3-sigma mean shift, 20% nulls, 5% new category, 50% fewer rows).
+SKEWS = [
+    ("drop_column", "distance_km"),
+    ("drop_column", "payment_type"),
+    ("new_column", "promo_code"),
+    ("type_change", "distance_km"),
+    ("type_change", "passengers"),
+    *[
+        ("mean_shift", c)
+        for c in ("pickup_hour", "distance_km", "passengers", "temperature_c", "tip_rate", "duration_min")
+    ],
+    ("null_burst", "distance_km"),
+    ("null_burst", "tip_rate"),
+    ("null_burst", "pickup_zone"),
+    ("new_category", "pickup_zone"),
+    ("new_category", "payment_type"),
+    ("new_category", "vehicle_type"),
+    ("row_collapse", None),
+    ("row_collapse", None),
+    ("row_collapse", None),
+]
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory):
+    from training.demo.seed import seed_demo
+    from training.quality.context import open_context
+    from training.quality.scaffold.build import ScaffoldOptions
+    from training.quality.scaffold.register import scaffold_suite
+    from training.warehouse.engine import get_engine
+
+    settings, _ = make_project(tmp_path_factory.mktemp("detection"))
+    engine = get_engine(settings.warehouse_url)
+    seed_demo(engine, *YEAR)
+    context = open_context(settings)
+    scaffold_suite(
+        "trips_scaffolded",
+        "trips",
+        "ds",
+        REFERENCE,
+        options=ScaffoldOptions(target="duration_min"),
+        settings=settings,
+        context=context,
+    )
+    return engine, context.validation_definitions.get("trips_scaffolded")
+
+
+def _failures(definition, day: dt.date) -> list[str]:
+    result = definition.run(batch_parameters={"ds": day.isoformat()}, result_format="BASIC")
+    return [
+        f"{r.expectation_config.type}[{r.expectation_config.kwargs.get('column', '')}]"
+        for r in result.results
+        if not r.success
+    ]
+
+
+def test_clean_days_rarely_fail(scaffolded):
+    _, definition = scaffolded
+    failed = {day: f for day in CLEAN_DAYS if (f := _failures(definition, day))}
+    rate = len(failed) / len(CLEAN_DAYS)
+    print(f"false alarms: {len(failed)} of {len(CLEAN_DAYS)} clean days ({rate:.1%}): {failed}")
+    assert rate < 0.05, failed
+
+
+@pytest.mark.parametrize(("index", "kind", "column"), [(i, k, c) for i, (k, c) in enumerate(SKEWS)])
+def test_every_injected_skew_is_caught(scaffolded, index, kind, column):
+    from training.demo.generate import Skew, apply_skew, generate_day
+    from training.warehouse.writer import write_day
+
+    engine, definition = scaffolded
+    # Spread over the weekdays of the evaluation window; the clean day is restored afterwards.
+    day = CLEAN_DAYS[(index * 3) % len(CLEAN_DAYS)]
+    skewed = apply_skew(generate_day(day), Skew(day, kind, column))
+    try:
+        write_day(engine, "trips", "ds", day, skewed)
+        failures = _failures(definition, day)
+    finally:
+        write_day(engine, "trips", "ds", day, generate_day(day))
+        if kind == "new_column":
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE trips DROP COLUMN {column}"))
+    print(f"{kind}({column}) on {day:%a %Y-%m-%d}: {failures}")
+    assert failures, f"{kind} of {column} on {day} was not caught"
+    if kind not in ("new_column", "row_collapse"):
+        assert any(f"[{column}]" in f for f in failures), "the failure must name the skewed feature"
+    assert _failures(definition, day) == [], "the clean day must pass again once restored"
