@@ -9,7 +9,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import run_cli, skip_or_fail
+from tests.conftest import make_project, run_cli, skip_or_fail
 
 pytestmark = pytest.mark.postgres
 
@@ -61,3 +61,45 @@ def test_unreachable_warehouse_is_a_clear_configuration_error():
     assert proc.returncode == 2
     assert "cannot reach the warehouse" in proc.stderr
     assert "secret" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_scaffolded_suite_gives_the_same_verdicts_in_postgres_and_sqlite(postgres_url, tmp_path):
+    from training.demo.generate import Skew
+    from training.demo.seed import seed_demo
+
+    start, end, skewed = dt.date(2026, 6, 1), dt.date(2026, 7, 1), dt.date(2026, 7, 1)
+    verdicts = {}
+    for label, url in (("postgres", postgres_url), ("sqlite", None)):
+        settings, env = make_project(tmp_path / label, url)
+        engine = sa.create_engine(settings.warehouse_url)
+        seed_demo(engine, start, end, [Skew(skewed, "new_category", "payment_type")])
+        engine.dispose()
+        args = ["--table", "trips", "--date-column", "ds", "--reference", "2026-06-01:2026-06-28", "--name", "trips_s"]
+        proc = run_cli("suite", "scaffold", *args, env=env)
+        assert proc.returncode == 0, proc.stderr
+        proc = run_cli("checkpoint", "run", "trips_s", "--from", "2026-06-29", "--to", "2026-07-01", "--json", env=env)
+        assert proc.returncode == 1, proc.stderr[-2000:]
+        verdicts[label] = [
+            (r["batch_value"], r["success"], sorted((f["expectation"], f["column"]) for f in r["failures"]))
+            for r in json.loads(proc.stdout)["results"]
+        ]
+    assert verdicts["postgres"] == verdicts["sqlite"]
+    assert [v[1] for v in verdicts["postgres"]] == [True, True, False]
+    assert ("expect_column_values_to_be_in_set", "payment_type") in verdicts["postgres"][2][2]
+
+
+def test_a_file_that_fails_half_way_writes_nothing(postgres_url, tmp_path):
+    _, env = make_project(tmp_path, postgres_url)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE sales (day TEXT NOT NULL, amount DOUBLE PRECISION)"))
+        conn.execute(sa.text("INSERT INTO sales VALUES ('2026-05-01', 1.0)"))
+    (tmp_path / "sales.csv").write_text("day,amount\n2026-05-01,2.0\n2026-05-02,lots\n")
+    proc = run_cli(
+        "data", "load", "--table", "sales", "--file", str(tmp_path / "sales.csv"), "--date-column", "day", env=env
+    )
+    assert proc.returncode == 2
+    assert "nothing was written" in proc.stderr
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(sa.text("SELECT day, amount FROM sales"))] == [("2026-05-01", 1.0)]
+    engine.dispose()

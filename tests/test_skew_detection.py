@@ -62,7 +62,7 @@ def scaffolded(tmp_path_factory):
         settings=settings,
         context=context,
     )
-    return engine, context.validation_definitions.get("trips_scaffolded")
+    return engine, context.validation_definitions.get("trips_scaffolded"), settings, context
 
 
 def _failures(definition, day: dt.date) -> list[str]:
@@ -75,7 +75,7 @@ def _failures(definition, day: dt.date) -> list[str]:
 
 
 def test_clean_days_rarely_fail(scaffolded):
-    _, definition = scaffolded
+    _, definition, _, _ = scaffolded
     failed = {day: f for day in CLEAN_DAYS if (f := _failures(definition, day))}
     rate = len(failed) / len(CLEAN_DAYS)
     print(f"false alarms: {len(failed)} of {len(CLEAN_DAYS)} clean days ({rate:.1%}): {failed}")
@@ -87,7 +87,7 @@ def test_every_injected_skew_is_caught(scaffolded, index, kind, column):
     from training.demo.generate import Skew, apply_skew, generate_day
     from training.warehouse.writer import write_day
 
-    engine, definition = scaffolded
+    engine, definition, _, _ = scaffolded
     # Spread over the weekdays of the evaluation window; the clean day is restored afterwards.
     day = CLEAN_DAYS[(index * 3) % len(CLEAN_DAYS)]
     skewed = apply_skew(generate_day(day), Skew(day, kind, column))
@@ -104,3 +104,44 @@ def test_every_injected_skew_is_caught(scaffolded, index, kind, column):
     if kind not in ("new_column", "row_collapse"):
         assert any(f"[{column}]" in f for f in failures), "the failure must name the skewed feature"
     assert _failures(definition, day) == [], "the clean day must pass again once restored"
+
+
+def test_drift_scores_are_recorded_pass_or_fail_and_rendered_in_data_docs(scaffolded, monkeypatch, request):
+    from training.demo.generate import Skew, apply_skew, generate_day
+    from training.quality.history import observation_history
+    from training.quality.run import run_checkpoint
+    from training.settings import get_settings
+    from training.warehouse.writer import write_day
+
+    engine, _, settings, context = scaffolded
+    # The recording action reads the process settings, as it does in the CLI and in Airflow.
+    monkeypatch.setenv("TRAINGUARD_WAREHOUSE_URL", settings.warehouse_url)
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)
+    clean, skewed_day = CLEAN_DAYS[0], CLEAN_DAYS[1]
+    write_day(
+        engine,
+        "trips",
+        "ds",
+        skewed_day,
+        apply_skew(generate_day(skewed_day), Skew(skewed_day, "mean_shift", "distance_km")),
+    )
+    try:
+        run = run_checkpoint(
+            "trips_scaffolded", [clean.isoformat(), skewed_day.isoformat()], settings=settings, context=context
+        )
+    finally:
+        write_day(engine, "trips", "ds", skewed_day, generate_day(skewed_day))
+    assert [r.success for r in run.results] == [True, False]
+    history = observation_history(engine, "trips_scaffolded", "expect_column_psi_to_be_less_than", "distance_km")
+    assert [(h["batch_value"], h["success"]) for h in history] == [
+        (clean.isoformat(), True),
+        (skewed_day.isoformat(), False),
+    ]
+    assert history[1]["observed"] > 1 > history[0]["observed"]
+    failure = next(f for f in run.results[1].failures if f.expectation == "expect_column_psi_to_be_less_than")
+    assert failure.column == "distance_km" and failure.observed["value"] > failure.expected["threshold"]
+    page = run.results[1].docs_page.removeprefix("file://")
+    html = open(page, encoding="utf-8").read()
+    assert "distribution must stay within PSI" in html and "Jensen-Shannon distance" in html
+    assert "largest shift in" in html

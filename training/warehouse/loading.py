@@ -68,8 +68,18 @@ def load_file(
     days = normalise_days(frame[date_column], date_column)
     data = frame.drop(columns=[date_column])
     by_day = {day: part.reset_index(drop=True) for day, part in data.groupby(days.to_numpy(), sort=True)}
+    import pandas as pd
+
     try:
         return write_days(engine, table, date_column, by_day, replace=replace)
-    except sa.exc.SQLAlchemyError as exc:
-        reason = exc.orig or exc
-        raise WarehouseError(f"loading {path.name} into {table!r} failed, nothing was written: {reason}") from exc
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        raise WarehouseError(
+            f"loading {path.name} into {table!r} failed, nothing was written: {_root_cause(exc)}"
+        ) from exc
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The database's own message, first line only (pandas and SQLAlchemy wrap it twice)."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return str(exc).strip().splitlines()[0]

@@ -22,7 +22,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
 from great_expectations.render.renderer.renderer import renderer
 
-from training.quality.expectations.distributions import OTHER, bucket_labels, drift_score, largest_shift
+from training.quality.distributions import OTHER, bucket_labels, drift_score, largest_shift
 from training.quality.expectations.rendering import string_template
 
 if TYPE_CHECKING:

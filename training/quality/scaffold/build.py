@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from training.errors import TrainguardError
-from training.quality.expectations.distributions import drift_score
+from training.quality.distributions import drift_score
 from training.quality.scaffold.profile import QUANTILES, ColumnProfile, TableProfile
 from training.quality.scaffold.thresholds import (
     STRICTNESS,

@@ -41,7 +41,7 @@ _TYPE_FAMILIES = (
 _TYPE_NAMES = {
     "Boolean": ("BOOLEAN",),
     "Integer": ("INTEGER", "BIGINT", "SMALLINT"),
-    "Float": ("FLOAT", "REAL", "DOUBLE_PRECISION"),
+    "Float": ("FLOAT", "REAL", "DOUBLE_PRECISION", "DOUBLE PRECISION"),
     "Numeric": ("NUMERIC", "DECIMAL"),
     "DateTime": ("DATETIME", "TIMESTAMP"),
     "Date": ("DATE",),
