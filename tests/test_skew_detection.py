@@ -145,3 +145,29 @@ def test_drift_scores_are_recorded_pass_or_fail_and_rendered_in_data_docs(scaffo
     html = open(page, encoding="utf-8").read()
     assert "distribution must stay within PSI" in html and "Jensen-Shannon distance" in html
     assert "largest shift in" in html
+
+
+def test_batches_are_read_in_the_database_with_an_index_friendly_predicate(scaffolded):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _, definition, _, _ = scaffolded
+    statements: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", remember)
+    try:
+        assert _failures(definition, CLEAN_DAYS[5]) == []
+    finally:
+        event.remove(Engine, "before_cursor_execute", remember)
+    on_trips = [s for s in statements if "FROM trips" in s]
+    assert on_trips, statements
+    assert not [s for s in statements if "strftime" in s.lower()]
+    # Apart from GX's batch listing (SELECT DISTINCT ds, an index scan), every read is one day,
+    # and it is aggregated in SQL: no statement fetches the day's rows as such.
+    reads = [s for s in on_trips if not s.lower().startswith("select distinct(ds)")]
+    assert len(reads) > 20
+    assert all("WHERE ds = ?" in s or "WHERE ds IN (?, ?)" in s for s in reads), reads[:3]
+    assert not [s for s in statements if s.startswith("SELECT * FROM")]
