@@ -21,6 +21,7 @@ def wide_day(day: dt.date, seed: int = 3) -> pd.DataFrame:
     for name, values in CATEGORIES.items():
         data[name] = pd.Series(rng.choice(values, size=n), dtype=object)
     data["user_id"] = pd.Series([f"u{v:08d}" for v in rng.integers(0, 10**8, size=n)], dtype=object)
+    data["is_returning"] = rng.random(n) < 0.3
     frame = pd.DataFrame(data)
     for name in NUMERIC[::7]:
         frame.loc[rng.random(n) < 0.03, name] = np.nan

@@ -49,11 +49,17 @@ def test_scaffold_covers_every_column_of_an_unfamiliar_table(wide):
     assert "user_id" not in by_type["expect_column_values_to_be_in_set"]
     assert "user_id" not in by_type["expect_column_js_distance_to_be_less_than"]
     assert "user_id" in by_type["expect_column_proportion_of_unique_values_to_be_between"]
+    returning = [e for e in suite["expectations"] if e["kwargs"].get("column") == "is_returning"]
+    assert {e["type"] for e in returning} == {
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_in_set",
+    }
     # Sparse nulls get a null-rate band, never-null columns a strict check.
     assert "f00" in by_type["expect_column_proportion_of_non_null_values_to_be_between"]
     assert "f01" in by_type["expect_column_values_to_not_be_null"]
     columns = next(e for e in suite["expectations"] if e["type"] == "expect_table_columns_to_match_set")
-    assert columns["kwargs"]["column_set"][0] == "event_day" and len(columns["kwargs"]["column_set"]) == 44
+    assert columns["kwargs"]["column_set"][0] == "event_day" and len(columns["kwargs"]["column_set"]) == 45
     interval = next(
         e for e in suite["expectations"] if e["type"] == "expect_day_metric_to_be_within_ratio_of_days_back"
     )

@@ -303,6 +303,17 @@ def _text_expectations(col: ColumnProfile, options: ScaffoldOptions, label: str)
     return [e for e in out if e is not None]
 
 
+def _boolean_expectations(col: ColumnProfile, label: str) -> list[dict]:
+    """Booleans compare as booleans (not as the strings 'True'/'False'); PostgreSQL cannot
+    average them, so they get their value set only."""
+    seen: Counter = Counter()
+    for counts in col.value_counts:
+        seen.update(counts)
+    values = sorted({str(v).lower() in ("true", "1") for v in seen})
+    note = f"Values of {col.name} seen in {label}."
+    return [_expectation("expect_column_values_to_be_in_set", note, column=col.name, value_set=values)]
+
+
 def build_expectations(profile: TableProfile, all_columns: Sequence[str], options: ScaffoldOptions) -> list[dict]:
     """Expectation configurations (``type``, ``kwargs``, ``notes``) for the profiled table."""
     if options.target and options.target not in profile.columns:
@@ -319,5 +330,8 @@ def build_expectations(profile: TableProfile, all_columns: Sequence[str], option
                 )
             )
         out.append(_null_expectation(col, options.k, profile.label, col.name == options.target))
-        out += (_numeric_expectations if col.numeric else _text_expectations)(col, options, profile.label)
+        if col.type_family == "Boolean":
+            out += _boolean_expectations(col, profile.label)
+        else:
+            out += (_numeric_expectations if col.numeric else _text_expectations)(col, options, profile.label)
     return out
