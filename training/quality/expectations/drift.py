@@ -9,7 +9,6 @@ rows out of the warehouse.
 from __future__ import annotations
 
 import itertools
-import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from great_expectations.compatibility import pydantic
@@ -19,16 +18,12 @@ from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchem
 from great_expectations.expectations.expectation import ColumnAggregateExpectation
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import ColumnAggregateMetricProvider
 from great_expectations.expectations.metrics.metric_provider import metric_value
-from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
-from great_expectations.render.renderer.renderer import renderer
 
 from training.quality.distributions import OTHER, bucket_labels, drift_score, largest_shift
-from training.quality.expectations.rendering import string_template
+from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationValidationResult
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 BIN_EDGES_DESCRIPTION = (
     "Inner edges of the numeric bins, ascending: values below the first edge fall in the first "
@@ -116,7 +111,7 @@ def _bin_counts(
     return [int(v or 0) for v in row]
 
 
-class _DriftExpectation(ColumnAggregateExpectation):
+class _DriftExpectation(TextRenderers, ColumnAggregateExpectation):
     """Shared by the PSI and Jensen-Shannon expectations; ``method`` picks the score."""
 
     method: ClassVar[str]
@@ -182,48 +177,24 @@ class _DriftExpectation(ColumnAggregateExpectation):
         }
 
     @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    def _prescriptive_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> list:
-        if configuration is None and result is not None:
-            configuration = result.expectation_config
-        kwargs = dict(configuration.kwargs if configuration else {})
+    def _sentence(cls, kwargs: dict[str, Any]) -> str:
         edges, categories = kwargs.get("bin_edges"), kwargs.get("categories")
         buckets = f"{len(edges) + 1} reference bins" if edges is not None else f"{len(categories or [])} categories"
         source = f" (window {kwargs['reference_label']})" if kwargs.get("reference_label") else ""
-        template = (
+        return (
             f"$column distribution must stay within {METHOD_NAMES[cls.method]} $threshold of the "
             f"reference distribution over {buckets}{source}."
         )
-        return string_template(
-            template, {"column": kwargs.get("column"), "threshold": kwargs.get("threshold")}, runtime_configuration
-        )
 
     @classmethod
-    @renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
-    def _diagnostic_observed_value_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> str:
-        if result is None or result.result is None:
-            return "--"
-        details = result.result.get("details") or {}
-        score = result.result.get("observed_value")
-        if score is None or (isinstance(score, float) and math.isnan(score)):
-            return details.get("reason", "no values")
+    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
         shift = details.get("largest_shift") or {}
         moved = (
             f"; largest shift in {shift['bucket']}: {shift['current']:.1%} now vs {shift['reference']:.1%} in reference"
             if shift
             else ""
         )
-        return f"{METHOD_NAMES[cls.method]} {score:.4f} (threshold {details.get('threshold')}){moved}"
+        return f"{METHOD_NAMES[cls.method]} {observed:.4f} (threshold {details.get('threshold')}){moved}"
 
 
 class ExpectColumnPsiToBeLessThan(_DriftExpectation):

@@ -19,16 +19,12 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
-from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
-from great_expectations.render.renderer.renderer import renderer
 
 from training.quality.expectations.ratios import RATIO_FORMULAS, ratio
-from training.quality.expectations.rendering import string_template
+from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationValidationResult
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 DAY_METRICS = ("row_count", "mean", "sum", "min", "max", "null_fraction", "distinct_count")
 METRIC_DESCRIPTION = f"What to compare: one of {', '.join(DAY_METRICS)}."
@@ -113,7 +109,7 @@ class DayMetricPair(TableMetricProvider):
         }
 
 
-class ExpectDayMetricToBeWithinRatioOfDaysBack(BatchExpectation):
+class ExpectDayMetricToBeWithinRatioOfDaysBack(TextRenderers, BatchExpectation):
     __doc__ = f"""Expect a metric of the batch's day to be within a ratio of the same metric N days back.
 
     The batch is one day of a daily-partitioned table; the reference day is read from the same
@@ -145,6 +141,7 @@ class ExpectDayMetricToBeWithinRatioOfDaysBack(BatchExpectation):
         DEFAULTS["ratio_formula"], description=RATIO_FORMULA_DESCRIPTION
     )
 
+    render_defaults: ClassVar[dict[str, Any]] = DEFAULTS
     library_metadata: ClassVar[dict[str, Any]] = {
         "maturity": "experimental",
         "tags": ["trainguard", "interval check", "value skew"],
@@ -205,37 +202,16 @@ class ExpectDayMetricToBeWithinRatioOfDaysBack(BatchExpectation):
         return None
 
     @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    def _prescriptive_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> list:
-        if configuration is None and result is not None:
-            configuration = result.expectation_config
-        kwargs = {**DEFAULTS, **(configuration.kwargs if configuration else {})}
+    def _sentence(cls, kwargs: dict[str, Any]) -> str:
         subject = "$metric" if kwargs.get("column") is None else "$metric of $column"
-        template = f"{subject} must be within $ratio_formula $threshold of its value $days_back days back."
-        return string_template(template, kwargs, runtime_configuration)
+        return f"{subject} must be within $ratio_formula $threshold of its value $days_back days back."
 
     @classmethod
-    @renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
-    def _diagnostic_observed_value_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> str:
-        if result is None or result.result is None:
-            return "--"
-        details = result.result.get("details") or {}
-        if details.get("reason"):
-            return details["reason"]
+    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
         found = details.get("ratio")
         shown = "infinite" if found is None else f"{found:.3f}"
         return (
-            f"{result.result.get('observed_value'):.6g} vs {details.get('reference'):.6g} on "
+            f"{observed:.6g} vs {details.get('reference'):.6g} on "
             f"{details.get('reference_day')} ({details.get('ratio_formula')} {shown}, "
             f"threshold {details.get('threshold')})"
         )

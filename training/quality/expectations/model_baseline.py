@@ -16,16 +16,12 @@ from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchem
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
-from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
-from great_expectations.render.renderer.renderer import renderer
 
 from training.quality.expectations.ratios import ratio
-from training.quality.expectations.rendering import string_template
+from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationValidationResult
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 EXPECTATION_SHORT_DESCRIPTION = "Expect a model metric not to be worse than a baseline value by more than a threshold."
 METRIC_DESCRIPTION = "Name of the metric as recorded by training, e.g. 'mae'."
@@ -103,7 +99,7 @@ def _is_worse(current: float, baseline: float, direction: str) -> bool:
     return current > baseline if direction == "lower_is_better" else current < baseline
 
 
-class ExpectModelMetricToBeWithinBaseline(BatchExpectation):
+class ExpectModelMetricToBeWithinBaseline(TextRenderers, BatchExpectation):
     __doc__ = f"""{EXPECTATION_SHORT_DESCRIPTION}
 
     A metric that is better than the baseline always passes. A worse one passes while its
@@ -139,6 +135,7 @@ class ExpectModelMetricToBeWithinBaseline(BatchExpectation):
         DEFAULTS["direction"], description=DIRECTION_DESCRIPTION
     )
 
+    render_defaults: ClassVar[dict[str, Any]] = DEFAULTS
     library_metadata: ClassVar[dict[str, Any]] = {
         "maturity": "experimental",
         "tags": ["trainguard", "model validation"],
@@ -184,37 +181,15 @@ class ExpectModelMetricToBeWithinBaseline(BatchExpectation):
         }
 
     @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    def _prescriptive_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> list:
-        if configuration is None and result is not None:
-            configuration = result.expectation_config
-        kwargs = {**DEFAULTS, **(configuration.kwargs if configuration else {})}
+    def _sentence(cls, kwargs: dict[str, Any]) -> str:
         better = "lower" if kwargs["direction"] == "lower_is_better" else "higher"
-        template = (
+        return (
             "$split $metric must not be worse than the baseline $baseline by more than "
             f"$threshold ($ratio_formula; {better} is better)."
         )
-        return string_template(template, kwargs, runtime_configuration)
 
     @classmethod
-    @renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
-    def _diagnostic_observed_value_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> str:
-        if result is None or result.result is None:
-            return "--"
-        details = result.result.get("details") or {}
-        observed = result.result.get("observed_value")
-        if observed is None:
-            return details.get("reason", "no value recorded")
+    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
         found_ratio = details.get("ratio")
         shown_ratio = "infinite" if found_ratio is None else f"{found_ratio:.3f}"
         side = "worse" if details.get("worse_than_baseline") else "better"

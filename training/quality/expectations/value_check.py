@@ -14,15 +14,11 @@ from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.query_metric_provider import QueryMetricProvider
-from great_expectations.render import LegacyDiagnosticRendererType, LegacyRendererType
-from great_expectations.render.renderer.renderer import renderer
 
-from training.quality.expectations.rendering import string_template
+from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
-    from great_expectations.core import ExpectationValidationResult
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
 QUERY_DESCRIPTION = "SQL returning one value; write the batch as {batch}, e.g. 'SELECT COUNT(*) FROM {batch}'."
 VALUE_DESCRIPTION = "The expected value."
@@ -57,7 +53,7 @@ class QueryScalar(QueryMetricProvider):
         return None if value is None else float(value)
 
 
-class ExpectQueryValueToBeWithinTolerance(BatchExpectation):
+class ExpectQueryValueToBeWithinTolerance(TextRenderers, BatchExpectation):
     __doc__ = f"""Expect a SQL value computed on the batch to equal an expected value within a relative tolerance.
 
     Passes when |observed - value| <= tolerance * |value| (exact equality when value is 0). A
@@ -78,6 +74,7 @@ class ExpectQueryValueToBeWithinTolerance(BatchExpectation):
     value: float = pydantic.Field(description=VALUE_DESCRIPTION)
     tolerance: float = pydantic.Field(0.0, description=TOLERANCE_DESCRIPTION, ge=0)
 
+    render_defaults: ClassVar[dict[str, Any]] = {"tolerance": 0.0}
     library_metadata: ClassVar[dict[str, Any]] = {
         "maturity": "experimental",
         "tags": ["trainguard", "value check"],
@@ -116,32 +113,11 @@ class ExpectQueryValueToBeWithinTolerance(BatchExpectation):
         return {"success": bool(deviation <= allowed), "result": {"observed_value": observed, "details": details}}
 
     @classmethod
-    @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
-    def _prescriptive_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> list:
-        if configuration is None and result is not None:
-            configuration = result.expectation_config
-        kwargs = {"tolerance": 0.0, **(configuration.kwargs if configuration else {})}
-        return string_template("$query must return $value (tolerance $tolerance).", kwargs, runtime_configuration)
+    def _sentence(cls, kwargs: dict[str, Any]) -> str:
+        return "$query must return $value (tolerance $tolerance)."
 
     @classmethod
-    @renderer(renderer_type=LegacyDiagnosticRendererType.OBSERVED_VALUE)
-    def _diagnostic_observed_value_renderer(
-        cls,
-        configuration: ExpectationConfiguration | None = None,
-        result: ExpectationValidationResult | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> str:
-        if result is None or result.result is None:
-            return "--"
-        details = result.result.get("details") or {}
-        observed = result.result.get("observed_value")
-        if observed is None:
-            return details.get("reason", "no value")
+    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
         deviation = details.get("relative_deviation")
         off = "" if deviation is None else f", {deviation:.1%} off"
         return f"{observed:.6g} (expected {details.get('value')} +- {details.get('tolerance'):.0%}{off})"
