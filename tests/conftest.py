@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -35,6 +36,10 @@ os.environ.update(
     }
 )
 os.environ.pop("TRAINGUARD_WAREHOUSE_URL", None)
+# The DAG's SQL check operators reach the warehouse through this Airflow connection.
+os.environ["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"] = json.dumps(
+    {"conn_type": "sqlite", "host": str(BASE / "var" / "warehouse.db")}
+)
 
 # The demo's days: 09-01..09-14, with a 3-sigma mean shift of distance_km on 09-12.
 FIRST_DAY = dt.date(2026, 9, 1)

@@ -248,6 +248,28 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- airflow ------------------------------------------------------------------------------
+
+
+def cmd_airflow_env(args: argparse.Namespace) -> int:
+    import shlex
+
+    from training.airflow.standalone import standalone_env
+    from training.settings import get_settings
+
+    env = standalone_env(get_settings())
+    for key in sorted(k for k in env if k.startswith("AIRFLOW")):
+        print(f"export {key}={shlex.quote(env[key])}")
+    return EXIT_OK
+
+
+def cmd_airflow_standalone(args: argparse.Namespace) -> int:
+    from training.airflow.standalone import run_standalone
+    from training.settings import get_settings
+
+    return EXIT_OK if run_standalone(get_settings()) in (0, -2) else EXIT_FAILED
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -350,6 +372,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     _add(demo, "run", cmd_demo_run, "seed the demo warehouse and run the Airflow DAG for several days")
+
+    airflow = groups.add_parser("airflow", help="run Airflow for this project").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    _add(airflow, "env", cmd_airflow_env, "print the AIRFLOW_* exports this project uses (embedded defaults)")
+    _add(
+        airflow,
+        "standalone",
+        cmd_airflow_standalone,
+        "run 'airflow standalone' (SQLite metadata, 4 task slots) and the Data Docs server; Ctrl-C stops both",
+    )
 
     model = groups.add_parser("model", help="train, list and promote models").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"

@@ -27,6 +27,12 @@ class Settings:
     train_window_days: int
     docs_host: str
     docs_port: int
+    airflow_conn_id: str
+
+    @property
+    def docs_url(self) -> str:
+        """Where ``trainguard docs serve`` publishes the site (links in Airflow point here)."""
+        return f"http://{self.docs_host}:{self.docs_port}"
 
     @property
     def data_docs_dir(self) -> Path:
@@ -63,14 +69,35 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7),
         docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
         docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765),
+        airflow_conn_id=env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse",
     )
+
+
+def airflow_connection(url: str) -> str:
+    """An Airflow connection (JSON form) for a SQLAlchemy URL, for the SQL check operators."""
+    import json
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return json.dumps({"conn_type": "sqlite", "host": parsed.database or ":memory:"})
+    conn_type = {"postgresql": "postgres"}.get(backend, backend)
+    fields = {"host": parsed.host, "login": parsed.username, "password": parsed.password, "schema": parsed.database}
+    conn = {"conn_type": conn_type, **{k: v for k, v in fields.items() if v}}
+    if parsed.port:
+        conn["port"] = parsed.port
+    return json.dumps(conn)
 
 
 def airflow_env(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for an Airflow subprocess: embedded defaults (SQLite metadata database in
-    ``airflow_home``, this project's ``dags/``, no examples) unless the caller set them."""
+    ``airflow_home``, this project's ``dags/``, no examples, a warehouse connection matching
+    ``TRAINGUARD_WAREHOUSE_URL``) unless the caller set them."""
     env = dict(os.environ if env is None else env)
     defaults = {
+        f"AIRFLOW_CONN_{settings.airflow_conn_id.upper()}": airflow_connection(settings.warehouse_url),
         "AIRFLOW_HOME": str(settings.airflow_home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

@@ -15,6 +15,8 @@ from airflow.sdk.exceptions import AirflowFailException
 from great_expectations_provider.common.errors import GXValidationFailed
 from great_expectations_provider.operators.validate_checkpoint import GXValidateCheckpointOperator
 
+from training.airflow.links import DataDocsLink
+
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext, FileDataContext
 
@@ -53,6 +55,7 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
 
     template_fields = (*GXValidateCheckpointOperator.template_fields, "batch_parameters")
     template_fields_renderers = {"batch_parameters": "json"}
+    operator_extra_links = (DataDocsLink(),)
     ui_color = "#ffe6cc"
 
     def __init__(self, *, checkpoint_name: str, batch_parameters: dict[str, Any] | None = None, **kwargs: Any):
@@ -64,6 +67,7 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
             **kwargs,
         )
         self.checkpoint_name = checkpoint_name
+        self.data_docs_url: str | None = None
         self._wrapped: _ResultKeepingCheckpoint | None = None
 
     def _configure_checkpoint(self, gx_context: AbstractDataContext) -> _ResultKeepingCheckpoint:
@@ -88,6 +92,8 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         log.info("%s", self._summary())
 
     def _summary(self) -> str:
+        """The failed expectations for the log; also remembers the run's Data Docs page."""
+        from training.airflow.links import docs_url
         from training.quality.run import batch_result_from_gx
         from training.quality.summary import format_batch
 
@@ -96,4 +102,5 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
             return f"checkpoint {self.checkpoint_name} did not run"
         value = str(next(iter(self.batch_parameters.values()), ""))
         result = batch_result_from_gx(wrapped.context, wrapped.info, value, None, wrapped.result)
+        self.data_docs_url = docs_url(result.docs_page)
         return format_batch(result)

@@ -33,3 +33,13 @@ def promote(model_id: str) -> str:
         raise AirflowFailException(str(exc)) from exc
     log.info("%s is production for %s (%s)", result.model_id, result.pipeline, result.reason)
     return result.model_id
+
+
+def build_docs() -> str:
+    """Rebuild the Data Docs site (runs after the gates, whatever their outcome)."""
+    from training.quality.docs import build_docs as build
+    from training.settings import get_settings
+
+    index = build()
+    log.info("Data Docs: %s (served at %s/index.html by 'trainguard docs serve')", index, get_settings().docs_url)
+    return str(index)
