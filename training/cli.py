@@ -267,7 +267,7 @@ def cmd_airflow_standalone(args: argparse.Namespace) -> int:
     from training.airflow.standalone import run_standalone
     from training.settings import get_settings
 
-    return EXIT_OK if run_standalone(get_settings()) in (0, -2) else EXIT_FAILED
+    return EXIT_OK if run_standalone(get_settings()) == 0 else EXIT_FAILED
 
 
 # --- parser -------------------------------------------------------------------------------

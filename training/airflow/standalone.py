@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from training.settings import Settings, airflow_env
@@ -32,18 +33,29 @@ def standalone_env(settings: Settings) -> dict[str, str]:
     return airflow_env(settings, {**STANDALONE_DEFAULTS, **os.environ, "PATH": path})
 
 
-def _stop(proc: subprocess.Popen) -> int:
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop Airflow's whole process group: SIGINT, then SIGTERM, then SIGKILL."""
     # Standalone stops its components on SIGINT within seconds but its own process may linger.
     for sig, wait in ((signal.SIGINT, 15), (signal.SIGTERM, 15), (signal.SIGKILL, 10)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            return proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-    return proc.wait()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            proc.poll()  # reap the leader, or it stays in the group as a zombie
+            if not _group_alive(proc.pid):
+                return
+            time.sleep(0.5)
+    proc.wait()
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -51,7 +63,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run_standalone(settings: Settings) -> int:
-    """Run until Ctrl-C; returns Airflow's exit code."""
+    """Run until Ctrl-C or SIGTERM (then 0, once Airflow is gone); if Airflow exits by itself,
+    its exit code."""
     from training.quality.docs import build_docs
     from training.quality.serve import make_server
 
@@ -78,7 +91,8 @@ def run_standalone(settings: Settings) -> int:
         return proc.wait()
     except KeyboardInterrupt:
         print("stopping Airflow...", flush=True)
-        return _stop(proc)
+        _stop(proc)
+        return 0
     finally:
         server.shutdown()
         server.server_close()
