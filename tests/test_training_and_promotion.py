@@ -37,7 +37,7 @@ def test_rerun_replaces_its_own_record(settings, demo_warehouse):
     assert first.model_id == second.model_id
     with demo_warehouse.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).where(model_metrics.c.model_id == first.model_id)).scalar_one()
-    assert count == 6  # train and holdout x mae, rmse, r2
+    assert count == sum(len(values) for values in first.metrics.values())  # splits, slices, metadata
 
 
 def test_model_is_promoted_only_after_its_check_passes(settings, demo_warehouse):
@@ -67,3 +67,52 @@ def test_a_model_worse_than_the_baseline_is_rejected_and_production_stays(settin
         promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, "worse-model", settings)
     assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == good
     assert get_model(demo_warehouse, "worse-model")["status"] == "rejected"
+
+
+def test_a_model_on_fewer_features_is_rejected_and_a_better_one_promoted(settings, demo_warehouse):
+    from dataclasses import replace
+
+    good = train_for_day(DEMO_SPEC, dt.date(2026, 9, 9), settings).model_id
+    assert run_checkpoint(DEMO_SPEC.model_checkpoint, [good], by_date=False, settings=settings).success
+    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, good, settings)
+
+    weak_spec = replace(DEMO_SPEC, numeric=("pickup_hour", "passengers"), categorical=("payment_type",))
+    weak = train_for_day(weak_spec, dt.date(2026, 9, 9), settings)
+    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [weak.model_id], by_date=False, settings=settings)
+    failed = {f.expectation: f for f in run.results[0].failures}
+    assert "expect_model_metric_to_be_within_production" in failed
+    assert failed["expect_model_metric_to_be_within_production"].observed["production_model"] == good
+    assert "expect_model_top_features_to_be_stable" in failed  # distance_km is gone
+    with pytest.raises(PromotionRefusedError):
+        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, weak.model_id, settings)
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == good
+
+    better = train_for_day(DEMO_SPEC, dt.date(2026, 9, 10), settings).model_id
+    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [better], by_date=False, settings=settings)
+    assert run.success, run.results[0].failures
+    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, better, settings)
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == better
+
+
+def test_model_show_and_forced_promotion_are_recorded(settings, demo_warehouse):
+    import json
+
+    from tests.conftest import run_cli
+
+    model_id = train_for_day(DEMO_SPEC, dt.date(2026, 9, 8), settings).model_id
+    run_checkpoint(DEMO_SPEC.model_checkpoint, [model_id], by_date=False, settings=settings)
+    proc = run_cli("model", "show", model_id, "--json")
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout)
+    assert shown["metrics"]["holdout"]["mae"] > 0 and shown["slices"] and shown["metadata"]["rows:train"] > 0
+    assert shown["validation"]["checkpoint"] == "trips_model" and shown["validation"]["docs_page"].startswith("file://")
+    assert "importance:distance_km" in shown["metadata"]
+
+    refused = run_cli("model", "promote", model_id, "--force")
+    assert refused.returncode == 2 and "needs a reason" in refused.stderr
+    before = production_model(demo_warehouse, DEMO_SPEC.pipeline)
+    proc = run_cli("model", "promote", model_id, "--force", "--reason", "rollback after incident 42")
+    assert proc.returncode == 0, proc.stderr
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == model_id
+    text = run_cli("model", "show", model_id).stdout
+    assert f"(was {before}): forced: rollback after incident 42" in text

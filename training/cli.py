@@ -235,15 +235,33 @@ def cmd_model_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_model_show(args: argparse.Namespace) -> int:
+    from training.model.report import model_report
+
+    report = model_report(args.model_id)
+    if args.json:
+        _print_json(report)
+        return EXIT_OK
+    from training.model.report import format_report
+
+    print(format_report(report))
+    return EXIT_OK
+
+
 def cmd_model_promote(args: argparse.Namespace) -> int:
     from training.demo.spec import DEMO_SPEC
-    from training.model.promotion import PromotionRefusedError, promote_if_validated
+    from training.model.promotion import PromotionRefusedError, force_promote, promote_if_validated
 
-    try:
-        result = promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, args.model_id)
-    except PromotionRefusedError as exc:
-        print(str(exc), file=sys.stderr)
-        return EXIT_FAILED
+    if args.reason and not args.force:
+        raise TrainguardError("--reason goes with --force (a validated promotion records its own reason)")
+    if args.force:
+        result = force_promote(DEMO_SPEC.pipeline, args.model_id, args.reason or "")
+    else:
+        try:
+            result = promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, args.model_id)
+        except PromotionRefusedError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_FAILED
     print(f"{result.model_id} is now production for {result.pipeline} ({result.reason})")
     return EXIT_OK
 
@@ -391,8 +409,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--date", type=parse_date, required=True, help="last day of the training window")
     _json_flag(train)
     _json_flag(_add(model, "list", cmd_model_list, "list registered models"))
+    show = _add(model, "show", cmd_model_show, "a model's metrics, metadata, validation outcome and promotions")
+    show.add_argument("model_id")
+    _json_flag(show)
     promote = _add(model, "promote", cmd_model_promote, "promote a model whose model checkpoint passed")
     promote.add_argument("model_id")
+    promote.add_argument("--force", action="store_true", help="human override: promote whatever the checks said")
+    promote.add_argument("--reason", help="why the override is needed (required with --force; recorded)")
     return parser
 
 

@@ -24,6 +24,17 @@ class PromotionResult:
     reason: str
 
 
+def force_promote(pipeline: str, model_id: str, reason: str, settings: Settings | None = None) -> PromotionResult:
+    """A human override: promote ``model_id`` whatever its validation said, recording who-knows-why."""
+    if not reason or not reason.strip():
+        raise TrainguardError("a forced promotion needs a reason (--reason TEXT); it is kept in the audit trail")
+    settings = settings or get_settings()
+    engine = get_engine(settings.warehouse_url)
+    text = f"forced: {reason.strip()}"
+    promote(engine, pipeline, model_id, reason=text, forced=True)
+    return PromotionResult(pipeline, model_id, True, model_id, text)
+
+
 def promote_if_validated(
     pipeline: str, model_checkpoint: str, model_id: str, settings: Settings | None = None
 ) -> PromotionResult:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from training.errors import NotFoundError
-from training.warehouse.tables import ensure_tables, model_metrics, models, production
+from training.warehouse.tables import ensure_tables, model_metrics, models, production, promotions
 
 
 def register_model(engine: sa.Engine, record: dict[str, Any], metrics: dict[str, dict[str, float]]) -> None:
@@ -63,12 +63,23 @@ def set_status(engine: sa.Engine, model_id: str, status: str) -> None:
         conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status=status))
 
 
-def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str) -> None:
-    """Make ``model_id`` production for ``pipeline`` in one transaction: the pointer and the
-    statuses change together or not at all."""
+def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str, *, forced: bool = False) -> None:
+    """Make ``model_id`` production for ``pipeline`` in one transaction: the pointer, the
+    statuses and the audit row change together or not at all."""
     get_model(engine, model_id)
     now = dt.datetime.now(dt.UTC)
+    previous = production_model(engine, pipeline)
     with engine.begin() as conn:
+        conn.execute(
+            promotions.insert().values(
+                pipeline=pipeline,
+                model_id=model_id,
+                previous_model_id=previous,
+                promoted_at=now,
+                forced=forced,
+                reason=reason,
+            )
+        )
         conn.execute(
             sa.update(models)
             .where(models.c.pipeline == pipeline, models.c.status == "production")
@@ -77,3 +88,11 @@ def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str) -> Non
         conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status="production"))
         conn.execute(sa.delete(production).where(production.c.pipeline == pipeline))
         conn.execute(production.insert().values(pipeline=pipeline, model_id=model_id, promoted_at=now, reason=reason))
+
+
+def promotion_history(engine: sa.Engine, model_id: str) -> list[dict[str, Any]]:
+    """Promotions of ``model_id``, oldest first (forced ones carry the operator's reason)."""
+    ensure_tables(engine)
+    query = sa.select(promotions).where(promotions.c.model_id == model_id).order_by(promotions.c.id)
+    with engine.connect() as conn:
+        return [r._asdict() for r in conn.execute(query)]

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from training.errors import TrainguardError
+from training.model.metadata import META_SPLIT, model_metadata, slice_metrics
 from training.model.registry import register_model
 from training.model.store import save_model
 from training.quality.history import passed_days
@@ -28,7 +29,7 @@ class TrainingResult:
     model_id: str
     train_days: list[str]
     holdout_days: list[str]
-    metrics: dict[str, dict[str, float]]
+    metrics: dict[str, dict[str, float]]  # split (train, holdout, slice:col=value, meta) -> name -> value
 
 
 def build_estimator(spec: TrainingSpec) -> Pipeline:
@@ -94,6 +95,8 @@ def train_for_day(spec: TrainingSpec, day: dt.date, settings: Settings | None = 
     metrics = {
         "train": regression_metrics(train[spec.target], estimator.predict(train[spec.features])),
         "holdout": regression_metrics(holdout[spec.target], estimator.predict(holdout[spec.features])),
+        **slice_metrics(spec, estimator, holdout, regression_metrics),
+        META_SPLIT: model_metadata(spec, estimator, train, holdout),
     }
     model_id = _model_id(spec, day, days)
     record = _record(spec, model_id, day, days, train, holdout)

@@ -59,8 +59,9 @@ model_metrics = sa.Table(
     "trainguard_model_metrics",
     metadata,
     sa.Column("model_id", sa.String(64), nullable=False),
-    sa.Column("split", sa.String(50), nullable=False),
-    sa.Column("metric", sa.String(50), nullable=False),
+    # split: train, holdout, slice:<column>=<value>, or meta (model metadata, metric = kind:name)
+    sa.Column("split", sa.String(200), nullable=False),
+    sa.Column("metric", sa.String(200), nullable=False),
     sa.Column("value", sa.Float, nullable=False),
     sa.PrimaryKeyConstraint("model_id", "split", "metric"),
 )
@@ -71,6 +72,20 @@ production = sa.Table(
     sa.Column("pipeline", sa.String(200), primary_key=True),
     sa.Column("model_id", sa.String(64), nullable=False),
     sa.Column("promoted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+
+# Every change of a pipeline's production model, forced or not, with its reason.
+promotions = sa.Table(
+    "trainguard_promotions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline", sa.String(200), nullable=False),
+    sa.Column("model_id", sa.String(64), nullable=False),
+    sa.Column("previous_model_id", sa.String(64)),
+    sa.Column("promoted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("forced", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
 )
 

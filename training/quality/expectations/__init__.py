@@ -3,12 +3,24 @@
 from training.quality.expectations.drift import ExpectColumnJsDistanceToBeLessThan, ExpectColumnPsiToBeLessThan
 from training.quality.expectations.interval import ExpectDayMetricToBeWithinRatioOfDaysBack
 from training.quality.expectations.model_baseline import ExpectModelMetricToBeWithinBaseline
+from training.quality.expectations.model_history import (
+    ExpectModelMetadataToBeStable,
+    ExpectModelMetricNotToTrendWorse,
+    ExpectModelMetricToBeWithinProduction,
+    ExpectModelSlicesToBeConsistent,
+    ExpectModelTopFeaturesToBeStable,
+)
 from training.quality.expectations.value_check import ExpectQueryValueToBeWithinTolerance
 
 __all__ = [
     "ExpectColumnJsDistanceToBeLessThan",
     "ExpectColumnPsiToBeLessThan",
     "ExpectDayMetricToBeWithinRatioOfDaysBack",
+    "ExpectModelMetadataToBeStable",
+    "ExpectModelMetricNotToTrendWorse",
     "ExpectModelMetricToBeWithinBaseline",
+    "ExpectModelMetricToBeWithinProduction",
+    "ExpectModelSlicesToBeConsistent",
+    "ExpectModelTopFeaturesToBeStable",
     "ExpectQueryValueToBeWithinTolerance",
 ]

@@ -95,7 +95,7 @@ def _single_value(values: list[Any]) -> float | None:
     return float(values[0])
 
 
-def _is_worse(current: float, baseline: float, direction: str) -> bool:
+def is_worse(current: float, baseline: float, direction: str) -> bool:
     return current > baseline if direction == "lower_is_better" else current < baseline
 
 
@@ -165,7 +165,7 @@ class ExpectModelMetricToBeWithinBaseline(TextRenderers, BatchExpectation):
                 },
             }
         observed_ratio = ratio(self.ratio_formula, current, self.baseline)
-        worse = _is_worse(current, self.baseline, self.direction)
+        worse = is_worse(current, self.baseline, self.direction)
         success = (not worse) or observed_ratio <= self.threshold
         return {
             "success": bool(success),
