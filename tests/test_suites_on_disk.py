@@ -42,7 +42,14 @@ def test_suite_loads_with_all_expectations_in_a_fresh_process(name):
 
 def test_saving_a_suite_with_custom_expectations_keeps_them():
     before = _on_disk("trips_model")
-    assert "expect_model_metric_to_be_within_baseline" in before
+    assert {
+        "expect_model_metric_to_be_within_baseline",
+        "expect_model_metric_to_be_within_production",
+        "expect_model_metric_not_to_trend_worse",
+        "expect_model_slices_to_be_consistent",
+        "expect_model_metadata_to_be_stable",
+        "expect_model_top_features_to_be_stable",
+    } <= set(before)
     proc = subprocess.run(
         [sys.executable, "-c", LOAD, "trips_model", "save"], capture_output=True, text=True, check=False
     )

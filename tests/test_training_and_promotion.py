@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -10,12 +11,21 @@ import sqlalchemy as sa
 from training.demo.spec import DEMO_SPEC
 from training.errors import TrainguardError
 from training.model.promotion import PromotionRefusedError, promote_if_validated
-from training.model.registry import get_model, production_model, register_model
+from training.model.registry import get_model, list_models, production_model, register_model
 from training.model.train import train_for_day
 from training.quality.run import run_checkpoint
 from training.warehouse.tables import model_metrics
 
 pytestmark = pytest.mark.usefixtures("demo_warehouse")
+
+
+@pytest.fixture
+def spec():
+    """The demo pipeline under a name of its own, so that models promoted by other tests (the
+    DAG's, the CLI's) are not the production model these tests compare with."""
+    from dataclasses import replace
+
+    return replace(DEMO_SPEC, pipeline=f"trips_{uuid.uuid4().hex[:8]}")
 
 
 def test_trains_on_validated_days_of_the_window_with_the_last_as_holdout(settings):
@@ -40,58 +50,58 @@ def test_rerun_replaces_its_own_record(settings, demo_warehouse):
     assert count == sum(len(values) for values in first.metrics.values())  # splits, slices, metadata
 
 
-def test_model_is_promoted_only_after_its_check_passes(settings, demo_warehouse):
-    model_id = train_for_day(DEMO_SPEC, dt.date(2026, 9, 7), settings).model_id
+def test_model_is_promoted_only_after_its_check_passes(settings, demo_warehouse, spec):
+    model_id = train_for_day(spec, dt.date(2026, 9, 7), settings).model_id
     with pytest.raises(PromotionRefusedError, match="never ran"):
-        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, model_id, settings)
-    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [model_id], by_date=False, settings=settings)
+        promote_if_validated(spec.pipeline, spec.model_checkpoint, model_id, settings)
+    run = run_checkpoint(spec.model_checkpoint, [model_id], by_date=False, settings=settings)
     assert run.success
-    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, model_id, settings)
-    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == model_id
+    promote_if_validated(spec.pipeline, spec.model_checkpoint, model_id, settings)
+    assert production_model(demo_warehouse, spec.pipeline) == model_id
 
 
-def test_a_model_worse_than_the_baseline_is_rejected_and_production_stays(settings, demo_warehouse):
-    good = train_for_day(DEMO_SPEC, dt.date(2026, 9, 6), settings).model_id
-    assert run_checkpoint(DEMO_SPEC.model_checkpoint, [good], by_date=False, settings=settings).success
-    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, good, settings)
+def test_a_model_worse_than_the_baseline_is_rejected_and_production_stays(settings, demo_warehouse, spec):
+    good = train_for_day(spec, dt.date(2026, 9, 6), settings).model_id
+    assert run_checkpoint(spec.model_checkpoint, [good], by_date=False, settings=settings).success
+    promote_if_validated(spec.pipeline, spec.model_checkpoint, good, settings)
 
     record = {**get_model(demo_warehouse, good), "model_id": "worse-model", "status": "candidate"}
     record.pop("metrics")
     register_model(demo_warehouse, record, {"holdout": {"mae": 4.0, "rmse": 5.5}})
-    run = run_checkpoint(DEMO_SPEC.model_checkpoint, ["worse-model"], by_date=False, settings=settings)
+    run = run_checkpoint(spec.model_checkpoint, ["worse-model"], by_date=False, settings=settings)
     assert not run.success
     failure = run.results[0].failures[0]
     assert failure.expectation == "expect_model_metric_to_be_within_baseline"
     assert failure.observed["value"] == 4.0
     with pytest.raises(PromotionRefusedError, match="failed"):
-        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, "worse-model", settings)
-    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == good
+        promote_if_validated(spec.pipeline, spec.model_checkpoint, "worse-model", settings)
+    assert production_model(demo_warehouse, spec.pipeline) == good
     assert get_model(demo_warehouse, "worse-model")["status"] == "rejected"
 
 
-def test_a_model_on_fewer_features_is_rejected_and_a_better_one_promoted(settings, demo_warehouse):
+def test_a_model_on_fewer_features_is_rejected_and_a_better_one_promoted(settings, demo_warehouse, spec):
     from dataclasses import replace
 
-    good = train_for_day(DEMO_SPEC, dt.date(2026, 9, 9), settings).model_id
-    assert run_checkpoint(DEMO_SPEC.model_checkpoint, [good], by_date=False, settings=settings).success
-    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, good, settings)
+    good = train_for_day(spec, dt.date(2026, 9, 9), settings).model_id
+    assert run_checkpoint(spec.model_checkpoint, [good], by_date=False, settings=settings).success
+    promote_if_validated(spec.pipeline, spec.model_checkpoint, good, settings)
 
-    weak_spec = replace(DEMO_SPEC, numeric=("pickup_hour", "passengers"), categorical=("payment_type",))
+    weak_spec = replace(spec, numeric=("pickup_hour", "passengers"), categorical=("payment_type",))
     weak = train_for_day(weak_spec, dt.date(2026, 9, 9), settings)
-    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [weak.model_id], by_date=False, settings=settings)
+    run = run_checkpoint(spec.model_checkpoint, [weak.model_id], by_date=False, settings=settings)
     failed = {f.expectation: f for f in run.results[0].failures}
     assert "expect_model_metric_to_be_within_production" in failed
     assert failed["expect_model_metric_to_be_within_production"].observed["production_model"] == good
     assert "expect_model_top_features_to_be_stable" in failed  # distance_km is gone
     with pytest.raises(PromotionRefusedError):
-        promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, weak.model_id, settings)
-    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == good
+        promote_if_validated(spec.pipeline, spec.model_checkpoint, weak.model_id, settings)
+    assert production_model(demo_warehouse, spec.pipeline) == good
 
-    better = train_for_day(DEMO_SPEC, dt.date(2026, 9, 10), settings).model_id
-    run = run_checkpoint(DEMO_SPEC.model_checkpoint, [better], by_date=False, settings=settings)
+    better = train_for_day(spec, dt.date(2026, 9, 10), settings).model_id
+    run = run_checkpoint(spec.model_checkpoint, [better], by_date=False, settings=settings)
     assert run.success, run.results[0].failures
-    promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, better, settings)
-    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == better
+    promote_if_validated(spec.pipeline, spec.model_checkpoint, better, settings)
+    assert production_model(demo_warehouse, spec.pipeline) == better
 
 
 def test_model_show_and_forced_promotion_are_recorded(settings, demo_warehouse):
@@ -116,3 +126,27 @@ def test_model_show_and_forced_promotion_are_recorded(settings, demo_warehouse):
     assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == model_id
     text = run_cli("model", "show", model_id).stdout
     assert f"(was {before}): forced: rollback after incident 42" in text
+
+
+def test_a_crash_mid_promotion_leaves_the_previous_production_model(settings, demo_warehouse):
+    from sqlalchemy import event
+
+    from training.model.registry import promote, promotion_history
+
+    before = production_model(demo_warehouse, DEMO_SPEC.pipeline)
+    candidate = train_for_day(DEMO_SPEC, dt.date(2026, 9, 7), settings).model_id
+    statuses = {m["model_id"]: m["status"] for m in list_models(demo_warehouse)}
+
+    def crash(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO trainguard_production"):
+            raise RuntimeError("power cut")
+
+    event.listen(demo_warehouse, "before_cursor_execute", crash)
+    try:
+        with pytest.raises(RuntimeError, match="power cut"):
+            promote(demo_warehouse, DEMO_SPEC.pipeline, candidate, reason="test")
+    finally:
+        event.remove(demo_warehouse, "before_cursor_execute", crash)
+    assert production_model(demo_warehouse, DEMO_SPEC.pipeline) == before
+    assert {m["model_id"]: m["status"] for m in list_models(demo_warehouse)} == statuses
+    assert promotion_history(demo_warehouse, candidate) == []
