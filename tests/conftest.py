@@ -5,6 +5,7 @@ Airflow reads its configuration when first imported."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import json
 import os
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +107,30 @@ def make_project(base: Path, warehouse_url: str | None = None) -> tuple[Any, dic
         "TRAINGUARD_VAR_DIR": str(base / "var"),
     }
     return load_settings({**os.environ, **env}), env
+
+
+POSTGRES_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str = "trainguard_test"):
+    """A fresh database on the local PostgreSQL server (dropped afterwards); yields its URL.
+    Skips locally, fails in CI, when the server is not reachable."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        skip_or_fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc.orig}")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -3,13 +3,13 @@ on SQLite and on PostgreSQL with the same answers."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import skip_or_fail
+from tests.conftest import postgres_database
 from training.quality.expectations import (
     ExpectModelMetadataToBeStable,
     ExpectModelMetricNotToTrendWorse,
@@ -18,7 +18,6 @@ from training.quality.expectations import (
     ExpectModelTopFeaturesToBeStable,
 )
 
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 # Five runs of one pipeline; m5 is the new one. Its error has grown steadily, its airport slice is
 # bad, its training set shrank, and its most important features changed.
 MAES = {"m1": 1.70, "m2": 1.74, "m3": 1.79, "m4": 1.85, "m5": 1.92}
@@ -69,24 +68,19 @@ def _seed(engine: sa.Engine) -> None:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def batch_for(request, tmp_path_factory):
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('models') / 'w.db'}"
+        else:
+            url = stack.enter_context(postgres_database("trainguard_models"))
+        yield from _batches(url)
+
+
+def _batches(url: str):
     from great_expectations.core.partitioners import PartitionerColumnValue
 
     import great_expectations as gx
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('models') / 'w.db'}"
-        admin = None
-    else:
-        admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except sa.exc.OperationalError as exc:
-            skip_or_fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc.orig}")
-        name = f"trainguard_models_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = f"{SERVER}/{name}"
     engine = sa.create_engine(url)
     _seed(engine)
     context = gx.get_context(mode="ephemeral")
@@ -97,10 +91,6 @@ def batch_for(request, tmp_path_factory):
     )
     yield lambda model: per_model.get_batch(batch_parameters={"model_id": model})
     engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _check(batch_for, model, expectation):

@@ -4,34 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_project, run_cli, skip_or_fail
+from tests.conftest import make_project, postgres_database, run_cli
 
 pytestmark = pytest.mark.postgres
-
-SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    admin = sa.create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.OperationalError as exc:
-        skip_or_fail(f"PostgreSQL is not reachable on 127.0.0.1:5432: {exc.orig}")
-    name = f"trainguard_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield f"{SERVER}/{name}"
-    sa.create_engine(f"{SERVER}/{name}").dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database() as url:
+        yield url
 
 
 def test_checkpoint_runs_in_postgres_and_catches_the_skewed_day(postgres_url):
