@@ -88,3 +88,30 @@ def test_a_file_that_fails_half_way_writes_nothing(postgres_url, tmp_path):
     with engine.connect() as conn:
         assert [tuple(r) for r in conn.execute(sa.text("SELECT day, amount FROM sales"))] == [("2026-05-01", 1.0)]
     engine.dispose()
+
+
+def test_train_validate_and_promote_end_to_end_in_postgres(postgres_url, tmp_path):
+    from training.demo.seed import seed_demo
+
+    _, env = make_project(tmp_path, postgres_url)
+    env["TRAINGUARD_MODEL_STORE"] = str(tmp_path / "models")
+    engine = sa.create_engine(postgres_url)
+    seed_demo(engine, dt.date(2026, 8, 1), dt.date(2026, 8, 9))
+    proc = run_cli("checkpoint", "run", "trips_daily", "--from", "2026-08-01", "--to", "2026-08-09", env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    proc = run_cli("model", "train", "--date", "2026-08-09", "--json", env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    model_id = json.loads(proc.stdout)["model_id"]
+    proc = run_cli("checkpoint", "run", "trips_model", "--model", model_id, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    proc = run_cli("model", "promote", model_id, env=env)
+    assert proc.returncode == 0, proc.stderr
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT model_id FROM trainguard_production")).scalar_one() == model_id
+        observed = conn.execute(
+            sa.text("SELECT COUNT(DISTINCT batch_value) FROM trainguard_observations WHERE checkpoint = 'trips_daily'")
+        ).scalar_one()
+        assert observed == 9  # numeric observed values recorded for every validated day
+        indexes = sa.inspect(conn).get_indexes("trips")
+    assert any(ix["column_names"] == ["ds"] for ix in indexes)
+    engine.dispose()
