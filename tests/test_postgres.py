@@ -109,7 +109,10 @@ def test_train_validate_and_promote_end_to_end_in_postgres(postgres_url, tmp_pat
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT model_id FROM trainguard_production")).scalar_one() == model_id
         observed = conn.execute(
-            sa.text("SELECT COUNT(DISTINCT batch_value) FROM trainguard_observations WHERE checkpoint = 'trips_daily'")
+            sa.text(
+                "SELECT COUNT(DISTINCT batch_value) FROM trainguard_observations "
+                "WHERE checkpoint = 'trips_daily' AND batch_value LIKE '2026-08-%'"
+            )
         ).scalar_one()
         assert observed == 9  # numeric observed values recorded for every validated day
         indexes = sa.inspect(conn).get_indexes("trips")

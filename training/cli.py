@@ -163,6 +163,17 @@ def cmd_docs_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_docs_prune(args: argparse.Namespace) -> int:
+    from training.quality.prune import parse_age, prune_docs
+
+    result = prune_docs(parse_age(args.older_than))
+    print(
+        f"removed {result.results} validation result(s) and {result.pages} page(s) older than {args.older_than}; "
+        f"{result.kept} kept; index rebuilt"
+    )
+    return EXIT_OK
+
+
 def cmd_docs_serve(args: argparse.Namespace) -> int:
     from training.quality.serve import make_server
     from training.settings import get_settings
@@ -369,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="SUBCOMMAND"
     )
     _add(docs, "build", cmd_docs_build, "rebuild the Data Docs site")
+    prune = _add(docs, "prune", cmd_docs_prune, "delete validation results and pages older than an age, keep the index")
+    prune.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 90d, 12w or 36h")
     serve = _add(docs, "serve", cmd_docs_serve, "serve the Data Docs site over HTTP (loopback by default)")
     serve.add_argument("--host", help="address to bind (default from TRAINGUARD_DOCS_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default from TRAINGUARD_DOCS_PORT, 8765; 0 picks a free one)")

@@ -17,15 +17,23 @@ if TYPE_CHECKING:
 
 class RecordOutcomeAction(ValidationAction):
     """Insert one row per validation into ``trainguard_validations``, and its numeric observed
-    values (drift scores among them) into ``trainguard_observations``."""
+    values (drift scores among them) into ``trainguard_observations``; then refresh trainguard's
+    site pages and make the pages just written offline."""
 
     type: Literal["trainguard_record_outcome"] = "trainguard_record_outcome"
     name: str = "record_outcome"
 
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
+        from pathlib import Path
+
+        from training.quality.docs import finish_site
         from training.quality.history import observation_rows, outcome_rows, record_outcomes
+        from training.settings import get_settings
 
         pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
         rows = outcome_rows(checkpoint_result, pages)
         record_outcomes(rows, observed=observation_rows(checkpoint_result))
+        # The docs action just wrote these pages with CDN links; make them (and the index) offline.
+        written = [Path(p["local_site"].removeprefix("file://")) for p in pages.values() if p.get("local_site")]
+        finish_site(get_settings(), written)
         return {"recorded": len(rows)}

@@ -91,7 +91,8 @@ def observation_rows(checkpoint_result: CheckpointResult) -> list[dict[str, Any]
                     "suite": result.suite_name,
                     "batch_value": str(value),
                     "expectation_type": config.type,
-                    "column_name": config.kwargs.get("column"),
+                    # Table-level checks (model metrics) are told apart by their metric.
+                    "column_name": config.kwargs.get("column") or config.kwargs.get("metric"),
                     "observed": observed,
                     "success": bool(outcome.success),
                     "run_at": now,
