@@ -52,9 +52,32 @@ def test_server_serves_the_site(base_url):
     assert _status(f"{base_url}/index.html") == 200
 
 
-@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/validations/", "/nope.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/%252e%252e/%252e%252e/etc/passwd",
+        "/..%2f..%2fetc%2fpasswd",
+        "/..\\..\\etc\\passwd",
+        "//etc/passwd",
+        "/validations/",
+        "/nope.html",
+    ],
+)
 def test_server_refuses_traversal_listing_and_unknown_paths(base_url, path):
     assert _status(base_url + path) in (400, 404)
+
+
+def test_a_symlink_out_of_the_site_is_not_followed(site, base_url, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve")
+    link = site / "escape.txt"
+    link.symlink_to(secret)
+    try:
+        assert _status(f"{base_url}/escape.txt") == 404
+    finally:
+        link.unlink()
 
 
 def test_serving_a_missing_site_is_a_clear_error(tmp_path):

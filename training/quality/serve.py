@@ -12,6 +12,16 @@ from training.errors import TrainguardError
 class SiteHandler(SimpleHTTPRequestHandler):
     """Serves files below the site folder only; never lists directories."""
 
+    def translate_path(self, path: str) -> str:
+        # The stock handler drops ".." segments but follows symlinks: a link inside the site
+        # must not expose a file outside it.
+        translated = Path(super().translate_path(path))
+        root = Path(self.directory).resolve()
+        resolved = translated.resolve()
+        if resolved != root and root not in resolved.parents:
+            return str(root / "__outside_the_site__")
+        return str(translated)
+
     def list_directory(self, path):
         self.send_error(404, "Not found")
         return None
