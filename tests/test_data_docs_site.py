@@ -142,3 +142,26 @@ def test_prune_removes_old_results_and_keeps_the_index_consistent(site):
     assert re.findall(r"https?://", index) == []
     with pytest.raises(Exception, match="invalid age"):
         parse_age("ninety days")
+
+
+def test_an_interrupted_build_leaves_the_previous_site(site, monkeypatch):
+    import training.quality.docs as docs
+
+    settings, _ = site
+    index = settings.data_docs_dir / "index.html"
+    before = index.read_bytes()
+    pages = sorted(p.relative_to(settings.data_docs_dir) for p in settings.data_docs_dir.rglob("*.html"))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the process were stopped half-way
+
+    monkeypatch.setattr(docs, "finish_site", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        docs.build_docs(settings)
+    assert index.read_bytes() == before
+    assert sorted(p.relative_to(settings.data_docs_dir) for p in settings.data_docs_dir.rglob("*.html")) == pages
+    monkeypatch.undo()
+    docs.build_docs(settings)
+    staging = settings.data_docs_dir.with_name(".local_site.staging")
+    assert not staging.exists() and index.is_file()
+    assert re.findall(r"https?://", index.read_text()) == []

@@ -11,14 +11,21 @@ from training.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
-def finish_site(settings: Settings, pages: Iterable[Path] | None = None) -> None:
-    """After GX wrote pages: trainguard's pages, then rewrite ``pages`` (default all) offline."""
+SITE_NAME = "local_site"
+
+
+def finish_site(settings: Settings, pages: Iterable[Path] | None = None, site: Path | None = None) -> None:
+    """After GX wrote pages: trainguard's pages, then rewrite ``pages`` (default all) offline.
+
+    ``site`` is where the files are now (a staging folder during a full build); links are
+    computed for the site's final place, ``settings.data_docs_dir``.
+    """
     from training.quality.offline import make_offline
     from training.quality.site_pages import write_site_pages
     from training.warehouse.engine import get_engine
 
-    site = settings.data_docs_dir
-    write_site_pages(site, get_engine(settings.warehouse_url), settings.gx_root)
+    site = site or settings.data_docs_dir
+    write_site_pages(site, get_engine(settings.warehouse_url), settings.gx_root, final_site=settings.data_docs_dir)
     todo = None if pages is None else [*pages, site / "index.html"]
     unknown = make_offline(site, todo)
     if unknown:
@@ -26,10 +33,31 @@ def finish_site(settings: Settings, pages: Iterable[Path] | None = None) -> None
 
 
 def build_docs(settings: Settings | None = None) -> Path:
-    """Rebuild the whole site from the stored suites and validation results; returns index.html."""
+    """Rebuild the whole site from the stored suites and validation results; returns index.html.
+
+    The site is built in a staging folder and swapped in when complete, so an interrupted build
+    leaves the previous site browsable.
+    """
+    import copy
+    import os
+    import shutil
+
     from training.quality.context import open_context
 
     settings = settings or get_settings()
-    open_context(settings).build_data_docs()
-    finish_site(settings)
-    return settings.data_docs_dir / "index.html"
+    site = settings.data_docs_dir
+    staging, old = site.with_name(f".{site.name}.staging"), site.with_name(f".{site.name}.old")
+    shutil.rmtree(staging, ignore_errors=True)
+    context = open_context(settings)
+    # Point the site at the staging folder for this build only; great_expectations.yml is not saved.
+    sites = copy.deepcopy(context.variables.data_docs_sites)
+    sites[SITE_NAME]["store_backend"]["base_directory"] = os.path.relpath(staging, settings.gx_root) + "/"
+    context.variables.data_docs_sites = sites
+    context.build_data_docs(site_names=[SITE_NAME])
+    finish_site(settings, site=staging)
+    shutil.rmtree(old, ignore_errors=True)
+    if site.exists():
+        site.rename(old)
+    staging.rename(site)
+    shutil.rmtree(old, ignore_errors=True)
+    return site / "index.html"

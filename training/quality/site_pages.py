@@ -34,15 +34,17 @@ def _page(title: str, body: str) -> str:
 
 
 def _link(site: Path, page: str | None, here: Path, label: str) -> str:
+    """A link from ``here`` (in the final site) to a recorded page, if it is still in ``site``."""
     if not page:
         return html.escape(label)
-    target = Path(page.removeprefix("file://"))
-    if not target.is_file():
-        return f"{html.escape(label)} (page pruned)"
+    final = here.parent.parent
     try:
-        relative = os.path.relpath(target, here.parent)
+        inside = Path(page.removeprefix("file://")).relative_to(final)
     except ValueError:
         return html.escape(label)
+    if not (site / inside).is_file():
+        return f"{html.escape(label)} (page pruned)"
+    relative = os.path.relpath(final / inside, here.parent)
     return f"<a href='{html.escape(Path(relative).as_posix())}'>{html.escape(label)}</a>"
 
 
@@ -57,9 +59,9 @@ def _cell(site: Path, here: Path, checkpoint: str, row: dict) -> str:
     return f"<span class='{css}'>{_link(site, row['docs_page'], here, checkpoint + ': ' + verdict)}</span>"
 
 
-def runs_page(site: Path, engine: sa.Engine) -> str:
+def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> str:
     """One row per day: its data validations, and the models trained for it with theirs."""
-    here = site / PAGES_DIR / "runs.html"
+    here = (final_site or site) / PAGES_DIR / "runs.html"
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(sa.select(validations).order_by(validations.c.run_at))]
         trained = [r._asdict() for r in conn.execute(sa.select(models))]
@@ -176,15 +178,16 @@ def link_index(site: Path) -> None:
     index.write_text(text[:start] + nav + text[start:], encoding="utf-8")
 
 
-def write_site_pages(site: Path, engine: sa.Engine, gx_root: Path) -> None:
-    """(Re)write runs.html and history.html and link them from the index."""
+def write_site_pages(site: Path, engine: sa.Engine, gx_root: Path, final_site: Path | None = None) -> None:
+    """(Re)write runs.html and history.html and link them from the index. ``final_site`` is
+    where ``site`` will be served from, when it is built elsewhere first."""
     if not site.is_dir():
         return
     ensure_tables(engine)
     folder = site / PAGES_DIR
     folder.mkdir(exist_ok=True)
     for name, content in (
-        ("runs.html", runs_page(site, engine)),
+        ("runs.html", runs_page(site, engine, final_site)),
         ("history.html", history_page(site, engine, gx_root)),
     ):
         tmp = folder / f".{name}.tmp"
