@@ -82,7 +82,9 @@ def test_runs_page_puts_data_and_model_validations_side_by_side(site):
 
 def test_history_page_charts_values_with_thresholds(site):
     settings, _ = site
-    history = (settings.data_docs_dir / "trainguard" / "history.html").read_text()
+    listing = (settings.data_docs_dir / "trainguard" / "history.html").read_text()
+    assert "href='history-trips_daily.html'>trips_daily</a>" in listing and "history-trips_model.html" in listing
+    history = (settings.data_docs_dir / "trainguard" / "history-trips_daily.html").read_text()
     figure = re.search(
         r"<figure>(<svg.*?</svg>)<figcaption>column_mean_to_be_between \[distance_km\]: 12 runs, 1 failed", history
     )
@@ -90,7 +92,8 @@ def test_history_page_charts_values_with_thresholds(site):
     chart = figure.group(1)
     assert chart.count("<circle") == 12 and chart.count("r='3' fill='#c62828'") == 1
     assert chart.count("stroke-dasharray") == 2  # min_value and max_value
-    assert "model_metric_to_be_within_baseline [mae]" in history
+    model = (settings.data_docs_dir / "trainguard" / "history-trips_model.html").read_text()
+    assert "model_metric_to_be_within_baseline [mae]" in model
 
 
 def test_index_and_a_failed_page_work_offline_in_chromium(site):

@@ -70,6 +70,12 @@ def test_parquet_with_timestamps(project):
         ("day,amount\n", "norows.csv", "has no rows"),
         ("day,bad name\n2026-05-01,1\n", "badcol.csv", "invalid column name 'bad name'"),
         ("day,amount\n2026-05-01,1\n", "sales.txt", "unsupported file type '.txt'"),
+        ("", "empty.csv", "cannot read empty.csv"),
+        (
+            "day,amount\n" + "2026-05-01,1\n" * 30 + "2026-05-02,lots\n",
+            "mixed.csv",
+            "'amount' is numeric except in data row 31: 'lots'",
+        ),
     ],
 )
 def test_bad_files_are_usage_errors_and_write_nothing(project, content, name, message):
@@ -80,6 +86,17 @@ def test_bad_files_are_usage_errors_and_write_nothing(project, content, name, me
     assert proc.returncode == 2
     assert message in proc.stderr
     assert _rows(engine) == [("2026-04-30", 1)]
+
+
+def test_a_file_in_another_encoding_is_a_usage_error(project):
+    path, engine, env = project
+    (path / "latin.csv").write_bytes("day,shop\n2026-05-01,caf\xe9\n".encode("latin-1"))
+    proc = run_cli(
+        "data", "load", "--table", "sales", "--file", str(path / "latin.csv"), "--date-column", "day", env=env
+    )
+    assert proc.returncode == 2 and "cannot read latin.csv" in proc.stderr and "utf-8" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not sa.inspect(engine).has_table("sales")
 
 
 def test_missing_file_is_a_usage_error(project):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -140,8 +141,13 @@ def _svg(points: list[dict], limits: list[float], width: int = 420, height: int 
     return "".join(parts)
 
 
-def history_page(site: Path, engine: sa.Engine, gx_root: Path, last: int = 365) -> str:
-    """A chart per recorded value (latest observation per batch), with its thresholds."""
+def history_file(checkpoint: str) -> str:
+    return "history-" + re.sub(r"[^A-Za-z0-9_.-]", "_", checkpoint) + ".html"
+
+
+def history_pages(engine: sa.Engine, gx_root: Path, last: int = 365) -> dict[str, str]:
+    """``history.html`` (one line per suite) and a page per suite with a chart per recorded
+    value (latest observation per day or model, the last ``last`` of them) and its thresholds."""
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(sa.select(observations).order_by(observations.c.run_at))]
     series: dict[tuple[str, str, str, str | None], dict[str, dict]] = defaultdict(dict)
@@ -149,16 +155,25 @@ def history_page(site: Path, engine: sa.Engine, gx_root: Path, last: int = 365) 
         series[(row["checkpoint"], row["suite"], row["expectation_type"], row["column_name"])][row["batch_value"]] = row
     limits = _thresholds(gx_root)
     sections: dict[str, list[str]] = defaultdict(list)
+    failures: dict[str, int] = defaultdict(int)
     for (checkpoint, suite, type_, column), by_batch in sorted(series.items(), key=lambda kv: tuple(map(str, kv[0]))):
         points = [by_batch[k] for k in sorted(by_batch)][-last:]
         title = type_.removeprefix("expect_") + (f" [{column}]" if column else "")
         failed = sum(not p["success"] for p in points)
+        failures[checkpoint] += failed
         chart = _svg(points, limits.get((suite, type_, column), []))
         caption = f"{html.escape(title)}: {len(points)} runs, {failed} failed"
         sections[checkpoint].append(f"<figure>{chart}<figcaption>{caption}</figcaption></figure>")
-    body = "".join(f"<h2>{html.escape(c)}</h2>{''.join(figs)}" for c, figs in sorted(sections.items()))
     note = "<p>Recorded values per run (latest per day or model); dashed red lines are the suite's thresholds.</p>"
-    return _page("History of recorded values", note + (body or "<p>No runs recorded yet.</p>"))
+    pages = {history_file(c): _page(f"History of {c}", note + "".join(figs)) for c, figs in sorted(sections.items())}
+    listing = "".join(
+        f"<li><a href='{history_file(c)}'>{html.escape(c)}</a>: {len(figs)} charts, {failures[c]} failed values</li>"
+        for c, figs in sorted(sections.items())
+    )
+    pages["history.html"] = _page(
+        "History of recorded values", f"<ul>{listing}</ul>" if listing else "<p>No runs recorded yet.</p>"
+    )
+    return pages
 
 
 def link_index(site: Path) -> None:
@@ -186,10 +201,8 @@ def write_site_pages(site: Path, engine: sa.Engine, gx_root: Path, final_site: P
     ensure_tables(engine)
     folder = site / PAGES_DIR
     folder.mkdir(exist_ok=True)
-    for name, content in (
-        ("runs.html", runs_page(site, engine, final_site)),
-        ("history.html", history_page(site, engine, gx_root)),
-    ):
+    pages = {"runs.html": runs_page(site, engine, final_site), **history_pages(engine, gx_root)}
+    for name, content in pages.items():
         tmp = folder / f".{name}.tmp"
         tmp.write_text(content, encoding="utf-8")
         os.replace(tmp, folder / name)

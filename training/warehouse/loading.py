@@ -35,7 +35,7 @@ def read_table_file(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise TrainguardError(f"cannot read {path}: {exc}") from exc
+        raise TrainguardError(f"cannot read {path.name}: {exc}") from exc
     raise TrainguardError(f"unsupported file type {suffix or '(none)'!r}: use one of {', '.join(READERS)}")
 
 
@@ -55,6 +55,23 @@ def normalise_days(values: pd.Series, date_column: str) -> pd.Series:
     return parsed.dt.date
 
 
+def check_mixed_types(frame: pd.DataFrame, skip: str) -> None:
+    """A column that is numbers except for a few values is a data error, not a text column."""
+    import pandas as pd
+
+    for name in frame.columns:
+        values = frame[name]
+        if name == skip or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        present = values.dropna()
+        numeric = pd.to_numeric(present, errors="coerce")
+        bad = numeric.isna()
+        if len(present) and bad.any() and (~bad).mean() >= 0.95:
+            row = int(present.index[bad.to_numpy()][0])
+            value = values.iloc[row]
+            raise TrainguardError(f"column {name!r} is numeric except in data row {row + 1}: {value!r}")
+
+
 def load_file(
     engine: sa.Engine, table: str, path: Path, date_column: str, *, replace: bool = True
 ) -> dict[dt.date, int]:
@@ -65,6 +82,7 @@ def load_file(
         raise TrainguardError(f"{path.name} has no column {date_column!r} (columns: {found})")
     if frame.empty:
         raise TrainguardError(f"{path.name} has no rows")
+    check_mixed_types(frame, date_column)
     days = normalise_days(frame[date_column], date_column)
     data = frame.drop(columns=[date_column])
     by_day = {day: part.reset_index(drop=True) for day, part in data.groupby(days.to_numpy(), sort=True)}
