@@ -118,3 +118,64 @@ def test_train_validate_and_promote_end_to_end_in_postgres(postgres_url, tmp_pat
         indexes = sa.inspect(conn).get_indexes("trips")
     assert any(ix["column_names"] == ["ds"] for ix in indexes)
     engine.dispose()
+
+
+def test_two_writers_of_the_same_model_at_once_store_it_once(postgres_url):
+    """Two runs of the same day register the same model id at the same moment. Both transactions
+    are held at their first DELETE until the other arrives (or 3 s pass): without the registry's
+    lock both would delete nothing and one insert would hit the primary key."""
+    import threading
+
+    from sqlalchemy import event
+
+    from training.model.registry import get_model, register_model
+    from training.warehouse.tables import ensure_tables
+
+    engine = sa.create_engine(postgres_url)
+    record = {
+        "model_id": "same-day-model",
+        "pipeline": "p_concurrent",
+        "trained_for": "2026-07-04",
+        "window_start": "2026-07-01",
+        "window_end": "2026-07-04",
+        "train_rows": 10,
+        "holdout_rows": 5,
+        "path": "/nowhere",
+        "created_at": dt.datetime(2026, 7, 5, tzinfo=dt.UTC),
+        "status": "candidate",
+    }
+    metrics = {"holdout": {"mae": 1.0, "rmse": 2.0}, "meta": {"rows:train": 10.0}}
+    barrier = threading.Barrier(2, timeout=3)
+
+    def meet(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("DELETE FROM trainguard_model_metrics"):
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass  # the other writer is waiting for our lock: go on alone
+
+    errors: list[BaseException] = []
+
+    def write(value: float) -> None:
+        try:
+            register_model(engine, record, {**metrics, "holdout": {"mae": value, "rmse": 2.0}})
+        except BaseException as exc:
+            errors.append(exc)
+
+    ensure_tables(engine)  # the registry exists already, as it does after the first run
+    event.listen(engine, "before_cursor_execute", meet)
+    try:
+        threads = [threading.Thread(target=write, args=(v,)) for v in (1.0, 1.5)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        event.remove(engine, "before_cursor_execute", meet)
+    assert errors == []
+    stored = get_model(engine, "same-day-model")
+    assert stored["metrics"]["holdout"]["mae"] in (1.0, 1.5)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT COUNT(*) FROM trainguard_model_metrics WHERE model_id = 'same-day-model'"))
+        assert rows.scalar_one() == 3
+    engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +22,20 @@ def register_model(engine: sa.Engine, record: dict[str, Any], metrics: dict[str,
         for name, value in values.items()
     ]
     with engine.begin() as conn:
+        _lock(conn, record["model_id"])
         conn.execute(sa.delete(model_metrics).where(model_metrics.c.model_id == record["model_id"]))
         conn.execute(sa.delete(models).where(models.c.model_id == record["model_id"]))
         conn.execute(models.insert(), [record])
         conn.execute(model_metrics.insert(), rows)
+
+
+def _lock(conn: sa.Connection, name: str) -> None:
+    """Serialise writers of the same record. Two runs of the same day write the same model id:
+    on PostgreSQL both would delete nothing and then collide on the insert; a transaction-level
+    advisory lock makes the second wait and replace the first. SQLite serialises writers itself."""
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def get_model(engine: sa.Engine, model_id: str) -> dict[str, Any]:
@@ -68,8 +79,11 @@ def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str, *, for
     statuses and the audit row change together or not at all."""
     get_model(engine, model_id)
     now = dt.datetime.now(dt.UTC)
-    previous = production_model(engine, pipeline)
     with engine.begin() as conn:
+        _lock(conn, f"production:{pipeline}")
+        previous = conn.execute(
+            sa.select(production.c.model_id).where(production.c.pipeline == pipeline)
+        ).scalar_one_or_none()
         conn.execute(
             promotions.insert().values(
                 pipeline=pipeline,
