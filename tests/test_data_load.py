@@ -50,6 +50,16 @@ def test_csv_with_mixed_date_formats_lands_as_days(project):
     assert _rows(engine) == [("2026-05-01", 4), ("2026-05-02", 4)]
 
 
+def test_compact_numeric_dates(project):
+    path, engine, env = project
+    (path / "sales.csv").write_text("day,amount\n20260501,1.0\n20260502,2.0\n")
+    proc = run_cli(
+        "data", "load", "--table", "sales", "--file", str(path / "sales.csv"), "--date-column", "day", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _rows(engine) == [("2026-05-01", 1), ("2026-05-02", 1)]
+
+
 def test_parquet_with_timestamps(project):
     path, engine, env = project
     frame = pd.DataFrame({"day": pd.to_datetime(["2026-05-03 10:00", "2026-05-04 11:00"]), "amount": [1.0, 2.0]})

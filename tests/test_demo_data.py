@@ -72,6 +72,8 @@ def test_skew_size_can_be_chosen():
         ("2026-09-09:explode:distance_km", "unknown skew kind 'explode'"),
         ("2026-09-09:mean_shift", "needs a column"),
         ("2026-09-09:null_burst:tip_rate:lots", "invalid skew amount"),
+        ("2026-09-09:row_collapse::1.5", "expected a share"),
+        ("2026-09-09:mean_shift:distance_km:inf", "expected a finite number"),
     ],
 )
 def test_bad_skew_specs_are_clear_errors(text, message):

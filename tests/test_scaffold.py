@@ -131,6 +131,8 @@ def test_columns_exclude_and_target_options(wide):
         (["--table", "events", "--reference", "2026-02-01:2026-03-05"], "reference day 2026-02-01 has no rows"),
         (["--table", "events", "--reference", REFERENCE, "--columns", "f00,ghost"], "no column(s) ghost"),
         (["--table", "events", "--reference", REFERENCE, "--target", "ghost"], "no column(s) ghost"),
+        (["--table", "events", "--reference", REFERENCE, "--drift", "kl"], "unknown drift method(s) kl"),
+        (["--table", "events", "--reference", REFERENCE, "--bins", "1"], "--bins must be at least 2"),
     ],
 )
 def test_bad_scaffold_requests_are_usage_errors(wide, extra, message):

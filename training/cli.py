@@ -247,9 +247,10 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 
 def cmd_model_show(args: argparse.Namespace) -> int:
+    from training.demo.spec import DEMO_SPEC
     from training.model.report import model_report
 
-    report = model_report(args.model_id)
+    report = model_report(args.model_id, DEMO_SPEC.model_checkpoint)
     if args.json:
         _print_json(report)
         return EXIT_OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,6 +88,10 @@ class Skew:
                 amount = float(parts[3])
             except ValueError:
                 raise TrainguardError(f"invalid skew amount {parts[3]!r}: expected a number") from None
+            shares = ("null_burst", "new_category", "row_collapse")
+            if not math.isfinite(amount) or (kind in shares and not 0 <= amount < 1):
+                limit = "a share from 0 up to (not including) 1" if kind in shares else "a finite number"
+                raise TrainguardError(f"invalid skew amount {parts[3]!r} for {kind}: expected {limit}")
         return cls(day=day, kind=kind, column=column, amount=amount)
 
 

@@ -30,6 +30,9 @@ def force_promote(pipeline: str, model_id: str, reason: str, settings: Settings 
         raise TrainguardError("a forced promotion needs a reason (--reason TEXT); it is kept in the audit trail")
     settings = settings or get_settings()
     engine = get_engine(settings.warehouse_url)
+    owner = get_model(engine, model_id)["pipeline"]
+    if owner != pipeline:
+        raise TrainguardError(f"model {model_id} belongs to pipeline {owner!r}, not {pipeline!r}")
     text = f"forced: {reason.strip()}"
     promote(engine, pipeline, model_id, reason=text, forced=True)
     return PromotionResult(pipeline, model_id, True, model_id, text)

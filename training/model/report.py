@@ -12,7 +12,7 @@ from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
 
 
-def model_report(model_id: str, checkpoint: str = "trips_model", settings: Settings | None = None) -> dict[str, Any]:
+def model_report(model_id: str, checkpoint: str, settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or get_settings()
     engine = get_engine(settings.warehouse_url)
     record = get_model(engine, model_id)

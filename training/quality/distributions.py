@@ -71,18 +71,6 @@ def bucket_labels(bin_edges: Sequence[float] | None, categories: Sequence[str] |
     return [*(categories or []), "other"]
 
 
-def bin_index(value: float, bin_edges: Sequence[float]) -> int:
-    """The bucket of ``value``: 0 below the first edge, len(edges) at or above the last."""
-    low, high = 0, len(bin_edges)
-    while low < high:
-        mid = (low + high) // 2
-        if value < bin_edges[mid]:
-            high = mid
-        else:
-            low = mid + 1
-    return low
-
-
 def largest_shift(
     current: Sequence[float], reference: Sequence[float], labels: Sequence[str]
 ) -> dict[str, float | str]:

@@ -52,10 +52,6 @@ _REMOTE_LOGO = "great-expectations-web-assets.s3"
 _GX_SITE = "greatexpectations.io"
 
 
-class UnknownResourceError(RuntimeError):
-    """A page refers to something outside the site that trainguard does not vendor."""
-
-
 def _relative(page: Path, site: Path, target: str) -> str:
     return Path(os.path.relpath(site / target, page.parent)).as_posix()
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from training.warehouse.tables import ensure_tables, models, observations, production, validations
 
 PAGES_DIR = "trainguard"
+DRIFT_SCORES = ("expect_column_psi_to_be_less_than", "expect_column_js_distance_to_be_less_than")
 NAV_MARKER = "<!-- trainguard-nav -->"
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222} table{border-collapse:collapse}
@@ -101,12 +102,12 @@ def _thresholds(gx_root: Path) -> dict[tuple[str, str, str | None], list[float]]
         except (OSError, ValueError):
             continue
         for e in suite.get("expectations", []):
-            kwargs = e.get("kwargs", {})
-            lines = [
-                kwargs[k] for k in ("min_value", "max_value", "threshold") if isinstance(kwargs.get(k), int | float)
-            ]
+            kwargs, type_ = e.get("kwargs", {}), e.get("type", "")
+            # "threshold" is on the chart's scale only for drift scores; elsewhere it is a ratio.
+            keys = ["min_value", "max_value"] + (["threshold"] if type_ in DRIFT_SCORES else [])
+            lines = [kwargs[k] for k in keys if isinstance(kwargs.get(k), int | float)]
             if lines:
-                found[(suite.get("name", path.stem), e.get("type"), kwargs.get("column"))] = lines
+                found[(suite.get("name", path.stem), type_, kwargs.get("column") or kwargs.get("metric"))] = lines
     return found
 
 

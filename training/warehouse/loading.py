@@ -46,7 +46,13 @@ def normalise_days(values: pd.Series, date_column: str) -> pd.Series:
     if values.isna().any():
         row = int(values.isna().to_numpy().nonzero()[0][0])
         raise TrainguardError(f"date column {date_column!r} is empty in data row {row + 1}")
-    parsed = pd.to_datetime(values.astype(str) if values.dtype == object else values, errors="coerce", format="mixed")
+    if pd.api.types.is_integer_dtype(values):
+        # 20260501 read from a CSV is a number, and to_datetime would take it for nanoseconds.
+        parsed = pd.to_datetime(values.astype(str), errors="coerce", format="%Y%m%d")
+    else:
+        parsed = pd.to_datetime(
+            values.astype(str) if values.dtype == object else values, errors="coerce", format="mixed"
+        )
     if parsed.isna().any():
         row = int(parsed.isna().to_numpy().nonzero()[0][0])
         raise TrainguardError(

@@ -474,15 +474,18 @@ class ExpectModelTopFeaturesToBeStable(_AgainstHistory):
     ) -> dict:
         history = metrics["trainguard.model.history"]
         values = history["values"]
-        if not history["previous"] or history["previous"][-1] not in values:
+        # The model it would replace; without one, the last accepted run.
+        production = history["production"] if history["production"] != history["model_id"] else None
+        reference = production or (history["previous"][-1] if history["previous"] else None)
+        if reference is None or reference not in values:
             return self._no_history(f"no earlier model of pipeline {history['pipeline']} to compare importances with")
-        now, before = _top(values.get(history["model_id"], {}), self.k), _top(values[history["previous"][-1]], self.k)
+        now, before = _top(values.get(history["model_id"], {}), self.k), _top(values[reference], self.k)
         shared = [f for f in now if f in before]
         return {
             "success": len(shared) >= self.min_overlap,
             "result": {
                 "observed_value": len(shared),
-                "details": {"top": now, "previous_top": before, "previous_model": history["previous"][-1]},
+                "details": {"top": now, "previous_top": before, "previous_model": reference},
             },
         }
 

@@ -46,9 +46,19 @@ class ScaffoldOptions:
 
     @property
     def k(self) -> float:
+        return STRICTNESS[self.strictness]
+
+    def check(self) -> None:
+        """Raise a usage error for options that cannot work, before any profiling."""
         if self.strictness not in STRICTNESS:
             raise TrainguardError(f"strictness must be one of {', '.join(STRICTNESS)}, not {self.strictness!r}")
-        return STRICTNESS[self.strictness]
+        unknown = [m for m in self.drift_methods if m not in DRIFT_TYPES]
+        if unknown:
+            raise TrainguardError(f"unknown drift method(s) {', '.join(unknown)}: choose from {', '.join(DRIFT_TYPES)}")
+        if self.bins < 2:
+            raise TrainguardError(f"--bins must be at least 2, not {self.bins}")
+        if self.max_categories < 1:
+            raise TrainguardError(f"--max-categories must be at least 1, not {self.max_categories}")
 
 
 def _expectation(type_: str, note: str, **kwargs: Any) -> dict[str, Any]:

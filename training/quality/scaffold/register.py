@@ -115,13 +115,14 @@ def write_suite(
     suite = gx.ExpectationSuite(
         name=name, expectations=built, meta={"trainguard": {"table": table, "date_column": date_column}}
     )
+    # Resolve the batch definition first: if it conflicts, nothing has been deleted yet.
+    batch_definition = _daily_batch_definition(context, table, date_column)
     backup = _backup(context, name) if clashes else None
     for remove in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
         try:
             remove(name)
         except Exception:
             pass
-    batch_definition = _daily_batch_definition(context, table, date_column)
     suite = context.suites.add(suite)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
@@ -165,7 +166,7 @@ def scaffold_suite(
     settings = settings or get_settings()
     options = options or ScaffoldOptions()
     check_identifier(name, "suite")
-    _ = options.k
+    options.check()
     engine = get_engine(settings.warehouse_url)
     check_reachable(engine)
     all_columns = existing_columns(engine, table)
