@@ -163,8 +163,9 @@ def test_an_interrupted_build_leaves_the_previous_site(site, monkeypatch):
         docs.build_docs(settings)
     assert index.read_bytes() == before
     assert sorted(p.relative_to(settings.data_docs_dir) for p in settings.data_docs_dir.rglob("*.html")) == pages
+    assert [p.name for p in settings.data_docs_dir.parent.iterdir() if p.name.startswith(".local_site.")] == []
     monkeypatch.undo()
     docs.build_docs(settings)
-    staging = settings.data_docs_dir.with_name(".local_site.staging")
-    assert not staging.exists() and index.is_file()
+    leftovers = [p.name for p in settings.data_docs_dir.parent.iterdir() if p.name.startswith(".local_site.")]
+    assert leftovers == [] and index.is_file()
     assert re.findall(r"https?://", index.read_text()) == []

@@ -41,23 +41,30 @@ def build_docs(settings: Settings | None = None) -> Path:
     import copy
     import os
     import shutil
+    import tempfile
 
     from training.quality.context import open_context
 
     settings = settings or get_settings()
     site = settings.data_docs_dir
-    staging, old = site.with_name(f".{site.name}.staging"), site.with_name(f".{site.name}.old")
-    shutil.rmtree(staging, ignore_errors=True)
+    site.parent.mkdir(parents=True, exist_ok=True)
+    # Unique folders: a build from the CLI and one from Airflow at the same moment do not
+    # delete each other's work; the last swap wins, and each swap installs a complete site.
+    staging = Path(tempfile.mkdtemp(prefix=f".{site.name}.staging-", dir=site.parent))
     context = open_context(settings)
     # Point the site at the staging folder for this build only; great_expectations.yml is not saved.
     sites = copy.deepcopy(context.variables.data_docs_sites)
     sites[SITE_NAME]["store_backend"]["base_directory"] = os.path.relpath(staging, settings.gx_root) + "/"
     context.variables.data_docs_sites = sites
-    context.build_data_docs(site_names=[SITE_NAME])
-    finish_site(settings, site=staging)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        context.build_data_docs(site_names=[SITE_NAME])
+        finish_site(settings, site=staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = Path(tempfile.mkdtemp(prefix=f".{site.name}.old-", dir=site.parent))
     if site.exists():
-        site.rename(old)
+        site.rename(old / site.name)
     staging.rename(site)
     shutil.rmtree(old, ignore_errors=True)
     return site / "index.html"
