@@ -27,7 +27,6 @@ class DayIntervalCheckOperator(SQLIntervalCheckOperator):
         kwargs.setdefault("ignore_zero", False)
         super().__init__(**kwargs)
         # The parent builds "<select> WHERE <column>='{{ ds }}'"; keep the select, swap the day.
-        select = self.sql1[: self.sql1.rindex("'")].rsplit("'", 1)[0]
+        select = self.sql1.removesuffix("'{{ ds }}'")
         self.sql1 = f"{select}'{day}'"
         self.sql2 = f"{select}'{reference_day}'"
-        self.sql = [self.sql1, self.sql2]

@@ -20,6 +20,7 @@ from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
+from training.quality.expectations.batches import batch_value
 from training.quality.expectations.ratios import RATIO_FORMULAS, ratio
 from training.quality.expectations.rendering import TextRenderers
 
@@ -50,21 +51,6 @@ def _metric_expression(metric: str, column: str | None) -> Any:
     }[metric]()
 
 
-def _batch_day(execution_engine: SqlAlchemyExecutionEngine, date_column: str, selectable: Any) -> str | None:
-    """The batch's day: from the batch definition, else from its rows (which must be one day)."""
-    spec = execution_engine.batch_manager.active_batch_spec or {}
-    identifiers = spec.get("batch_identifiers") or {}
-    if identifiers.get(date_column):
-        return str(identifiers[date_column])[:10]
-    col = sa.column(date_column)
-    low, high = execution_engine.execute_query(
-        sa.select(sa.func.min(col), sa.func.max(col)).select_from(selectable)
-    ).one()
-    if low is not None and str(low) != str(high):
-        raise ValueError(f"the batch spans several days ({low}..{high}); batch it by {date_column!r}")
-    return None if low is None else str(low)[:10]
-
-
 class DayMetricPair(TableMetricProvider):
     """The metric on the batch's day and on the day ``days_back`` earlier, from the batch's table."""
 
@@ -85,7 +71,8 @@ class DayMetricPair(TableMetricProvider):
         if not spec.get("table_name"):
             raise ValueError("interval checks need a table asset (the reference day is read from the same table)")
         date_column = metric_value_kwargs["date_column"]
-        day = _batch_day(execution_engine, date_column, selectable)
+        found = batch_value(execution_engine, date_column, selectable)
+        day = None if found is None else found[:10]
         if day is None:
             return {"day": None, "reference_day": None, "current": None, "reference": None}
         reference_day = (

@@ -21,6 +21,7 @@ from great_expectations.expectations.expectation import BatchExpectation
 from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
+from training.quality.expectations.batches import batch_value
 from training.quality.expectations.model_baseline import is_worse
 from training.quality.expectations.ratios import RATIO_FORMULAS, ratio
 from training.quality.expectations.rendering import TextRenderers
@@ -34,15 +35,6 @@ METRIC_DESCRIPTION = "Name of the metric as recorded by training, e.g. 'mae'."
 SPLIT_DESCRIPTION = "Data split the metric was measured on. Default 'holdout'."
 RUNS_DESCRIPTION = "How many earlier training runs of the pipeline to look at."
 META = "meta"
-
-
-def _batch_model_id(execution_engine: SqlAlchemyExecutionEngine, selectable: Any) -> str | None:
-    spec = execution_engine.batch_manager.active_batch_spec or {}
-    found = (spec.get("batch_identifiers") or {}).get("model_id")
-    if found:
-        return str(found)
-    ids = execution_engine.execute_query(sa.select(sa.distinct(sa.column("model_id"))).select_from(selectable)).all()
-    return str(ids[0][0]) if len(ids) == 1 else None
 
 
 class ModelHistory(TableMetricProvider):
@@ -66,7 +58,7 @@ class ModelHistory(TableMetricProvider):
         from training.warehouse.tables import model_metrics, models, production
 
         selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.TABLE)
-        model_id = _batch_model_id(execution_engine, selectable)
+        model_id = batch_value(execution_engine, "model_id", selectable)
         current = execution_engine.execute_query(sa.select(models).where(models.c.model_id == model_id)).first()
         if current is None:
             return {"model_id": model_id, "pipeline": None, "production": None, "previous": [], "values": {}}
