@@ -21,6 +21,7 @@ RUN pip install -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY training ./training
 COPY dags ./dags
+COPY pipelines ./pipelines
 COPY great_expectations ./great_expectations
 RUN pip install --no-deps -e . \
     && useradd --create-home --uid 50000 trainguard \

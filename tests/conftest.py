@@ -20,11 +20,19 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-BASE = Path(tempfile.mkdtemp(prefix="trainguard-tests-"))
-atexit.register(shutil.rmtree, BASE, ignore_errors=True)
+# pytest imports this file as ``conftest`` and test modules import it again as
+# ``tests.conftest``: the second import must reuse the session's folder, not make a new one.
+if os.environ.get("TRAINGUARD_TEST_SESSION_PID") == str(os.getpid()):
+    BASE = Path(os.environ["TRAINGUARD_TEST_BASE"])
+else:
+    BASE = Path(tempfile.mkdtemp(prefix="trainguard-tests-"))
+    os.environ.update({"TRAINGUARD_TEST_BASE": str(BASE), "TRAINGUARD_TEST_SESSION_PID": str(os.getpid())})
+    atexit.register(shutil.rmtree, BASE, ignore_errors=True)
+    shutil.copytree(
+        REPO / "great_expectations", BASE / "great_expectations", ignore=shutil.ignore_patterns("uncommitted")
+    )
 
 GX_ROOT = BASE / "great_expectations"
-shutil.copytree(REPO / "great_expectations", GX_ROOT, ignore=shutil.ignore_patterns("uncommitted"))
 
 os.environ.update(
     {

@@ -34,7 +34,7 @@ def dag(airflow_db):
 def test_dag_file_parses_fast_without_heavy_imports():
     code = (
         "import sys, time, runpy; t = time.perf_counter(); "
-        f"runpy.run_path({str(REPO / 'dags' / 'trainguard_demo.py')!r}); "
+        f"runpy.run_path({str(REPO / 'dags' / 'trainguard_pipelines.py')!r}); "
         "heavy = [m for m in ('great_expectations', 'sklearn', 'pandas') if m in sys.modules]; "
         "assert not heavy, heavy; print(time.perf_counter() - t)"
     )

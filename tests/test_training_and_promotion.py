@@ -37,7 +37,7 @@ def test_trains_on_validated_days_of_the_window_with_the_last_as_holdout(setting
 
 def test_unvalidated_days_are_never_trained_on(settings):
     # 2026-09-14 was seeded but never validated: the window holds no validated day at all.
-    with pytest.raises(TrainguardError, match="validated day"):
+    with pytest.raises(TrainguardError, match="2026-09-30 of trips: its 'trips_daily' validation has not been run"):
         train_for_day(DEMO_SPEC, dt.date(2026, 9, 30), settings)
 
 
@@ -86,7 +86,9 @@ def test_a_model_on_fewer_features_is_rejected_and_a_better_one_promoted(setting
     assert run_checkpoint(spec.model_checkpoint, [good], by_date=False, settings=settings).success
     promote_if_validated(spec.pipeline, spec.model_checkpoint, good, settings)
 
-    weak_spec = replace(spec, numeric=("pickup_hour", "passengers"), categorical=("payment_type",))
+    weak_spec = replace(
+        spec, numeric=("pickup_hour", "passengers"), categorical=("payment_type",), slice_by=("payment_type",)
+    )
     weak = train_for_day(weak_spec, dt.date(2026, 9, 9), settings)
     run = run_checkpoint(spec.model_checkpoint, [weak.model_id], by_date=False, settings=settings)
     failed = {f.expectation: f for f in run.results[0].failures}
@@ -97,6 +99,7 @@ def test_a_model_on_fewer_features_is_rejected_and_a_better_one_promoted(setting
         promote_if_validated(spec.pipeline, spec.model_checkpoint, weak.model_id, settings)
     assert production_model(demo_warehouse, spec.pipeline) == good
 
+    assert run_checkpoint(spec.data_checkpoint, ["2026-09-10"], settings=settings).success  # the day's data gate
     better = train_for_day(spec, dt.date(2026, 9, 10), settings).model_id
     run = run_checkpoint(spec.model_checkpoint, [better], by_date=False, settings=settings)
     assert run.success, run.results[0].failures

@@ -216,11 +216,31 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
 # --- model --------------------------------------------------------------------------------
 
 
+def _pipeline(name: str) -> Any:
+    from training.pipelines.config import find_pipeline
+    from training.settings import get_settings
+
+    return find_pipeline(get_settings().pipelines_dir, name)
+
+
+def _model_pipeline(model_id: str) -> tuple[str, str]:
+    """The pipeline a registered model belongs to, and that pipeline's model checkpoint
+    (``<pipeline>_model`` for pipelines fed through the Python API rather than a file)."""
+    from training.model.registry import get_model
+    from training.pipelines.config import discover
+    from training.settings import get_settings
+    from training.warehouse.engine import get_engine
+
+    settings = get_settings()
+    pipeline = get_model(get_engine(settings.warehouse_url), model_id)["pipeline"]
+    specs = [f.spec for f in discover(settings.pipelines_dir) if f.spec and f.spec.pipeline == pipeline]
+    return pipeline, specs[0].model_checkpoint_name if specs else f"{pipeline}_model"
+
+
 def cmd_model_train(args: argparse.Namespace) -> int:
-    from training.demo.spec import DEMO_SPEC
     from training.model.train import train_for_day
 
-    result = train_for_day(DEMO_SPEC, args.date)
+    result = train_for_day(_pipeline(args.pipeline), args.date)
     if args.json:
         _print_json(result.__dict__)
     else:
@@ -235,7 +255,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
     from training.settings import get_settings
     from training.warehouse.engine import get_engine
 
-    rows = list_models(get_engine(get_settings().warehouse_url))
+    rows = list_models(get_engine(get_settings().warehouse_url), args.pipeline)
     if args.json:
         _print_json(rows)
         return EXIT_OK
@@ -247,10 +267,9 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 
 def cmd_model_show(args: argparse.Namespace) -> int:
-    from training.demo.spec import DEMO_SPEC
     from training.model.report import model_report
 
-    report = model_report(args.model_id, DEMO_SPEC.model_checkpoint)
+    report = model_report(args.model_id, _model_pipeline(args.model_id)[1])
     if args.json:
         _print_json(report)
         return EXIT_OK
@@ -261,21 +280,77 @@ def cmd_model_show(args: argparse.Namespace) -> int:
 
 
 def cmd_model_promote(args: argparse.Namespace) -> int:
-    from training.demo.spec import DEMO_SPEC
     from training.model.promotion import PromotionRefusedError, force_promote, promote_if_validated
 
     if args.reason and not args.force:
         raise TrainguardError("--reason goes with --force (a validated promotion records its own reason)")
+    pipeline, checkpoint = _model_pipeline(args.model_id)
     if args.force:
-        result = force_promote(DEMO_SPEC.pipeline, args.model_id, args.reason or "")
+        result = force_promote(pipeline, args.model_id, args.reason or "")
     else:
         try:
-            result = promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, args.model_id)
+            result = promote_if_validated(pipeline, checkpoint, args.model_id)
         except PromotionRefusedError as exc:
             print(str(exc), file=sys.stderr)
             return EXIT_FAILED
-    print(f"{result.model_id} is now production for {result.pipeline} ({result.reason})")
+    print(f"{result.model_id} is production for {result.pipeline} ({result.reason})")
     return EXIT_OK
+
+
+# --- pipeline -----------------------------------------------------------------------------
+
+
+def cmd_pipeline_list(args: argparse.Namespace) -> int:
+    from training.pipelines.config import discover
+    from training.settings import get_settings
+
+    folder = get_settings().pipelines_dir
+    files = discover(folder)
+    if args.json:
+        _print_json(
+            [
+                {"file": str(f.path), "error": f.error, "pipeline": f.spec.pipeline if f.spec else None}
+                | (_spec_summary(f.spec) if f.spec else {})
+                for f in files
+            ]
+        )
+    else:
+        for f in files:
+            if f.spec is None:
+                print(f"INVALID  {f.error}")
+                continue
+            summary = _spec_summary(f.spec)
+            print(
+                f"{f.spec.pipeline:<20} table={summary['table']} data={summary['data_checkpoint']} "
+                f"model={summary['model_checkpoint']} task={f.spec.task} metric={f.spec.metric} "
+                f"estimator={summary['estimator']} dag={summary['dag_id']}"
+            )
+        if not files:
+            print(f"no pipeline files (*.yaml) in {folder}")
+    return EXIT_USAGE if any(f.error for f in files) else EXIT_OK
+
+
+def _spec_summary(spec: Any) -> dict[str, Any]:
+    return {
+        "table": spec.table,
+        "data_checkpoint": spec.data_checkpoint,
+        "model_checkpoint": spec.model_checkpoint_name,
+        "task": spec.task,
+        "metric": spec.metric,
+        "estimator": spec.estimator,
+        "dag_id": spec.dag_id,
+    }
+
+
+def cmd_pipeline_run(args: argparse.Namespace) -> int:
+    from training.pipelines.run import format_outcome, run_pipeline
+
+    outcome = run_pipeline(_pipeline(args.name), args.date, revalidate=args.revalidate)
+    if args.json:
+        _print_json(outcome.to_dict())
+    else:
+        print(format_outcome(outcome))
+    return outcome.exit_code
 
 
 # --- airflow ------------------------------------------------------------------------------
@@ -416,13 +491,31 @@ def build_parser() -> argparse.ArgumentParser:
         "run 'airflow standalone' (SQLite metadata, 4 task slots) and the Data Docs server; Ctrl-C stops both",
     )
 
+    pipeline = groups.add_parser("pipeline", help="declarative training pipelines (pipelines/*.yaml)").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    _json_flag(_add(pipeline, "list", cmd_pipeline_list, "list the pipeline files and whether each is valid"))
+    prun = _add(
+        pipeline,
+        "run",
+        cmd_pipeline_run,
+        "validate the training window, train, validate the model and promote it if every check passes",
+    )
+    prun.add_argument("name", help="pipeline name (see 'trainguard pipeline list')")
+    prun.add_argument("--date", type=parse_date, required=True, help="the day to train for, YYYY-MM-DD")
+    prun.add_argument("--revalidate", action="store_true", help="re-run the data checkpoint on every day of the window")
+    _json_flag(prun)
+
     model = groups.add_parser("model", help="train, list and promote models").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"
     )
-    train = _add(model, "train", cmd_model_train, "train the demo model on the validated days up to a day")
+    train = _add(model, "train", cmd_model_train, "train a pipeline's model on the validated days up to a day")
     train.add_argument("--date", type=parse_date, required=True, help="last day of the training window")
+    train.add_argument("--pipeline", default="trips_duration", help="pipeline name (default: the demo's)")
     _json_flag(train)
-    _json_flag(_add(model, "list", cmd_model_list, "list registered models"))
+    listing = _add(model, "list", cmd_model_list, "list registered models")
+    listing.add_argument("--pipeline", help="only this pipeline's models")
+    _json_flag(listing)
     show = _add(model, "show", cmd_model_show, "a model's metrics, metadata, validation outcome and promotions")
     show.add_argument("model_id")
     _json_flag(show)

@@ -7,6 +7,9 @@ project root so that a fresh clone runs without any configuration.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +31,7 @@ class Settings:
     docs_host: str
     docs_port: int
     airflow_conn_id: str
+    pipelines_dir: Path
 
     @property
     def docs_url(self) -> str:
@@ -70,6 +74,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
         docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765),
         airflow_conn_id=env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse",
+        pipelines_dir=_path(env, "TRAINGUARD_PIPELINES_DIR", root / "pipelines"),
     )
 
 
@@ -111,3 +116,22 @@ def airflow_env(settings: Settings, env: dict[str, str] | None = None) -> dict[s
 def get_settings() -> Settings:
     """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
     return load_settings()
+
+
+_ACTIVE: ContextVar[Settings | None] = ContextVar("trainguard_settings", default=None)
+
+
+@contextmanager
+def use_settings(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` the ones GX checkpoint actions see while a run is in progress (they are
+    built by GX and cannot be handed settings), so outcomes land in the validated warehouse."""
+    token = _ACTIVE.set(settings)
+    try:
+        yield settings
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current_settings() -> Settings:
+    """The settings of the run in progress, else the process-wide ones."""
+    return _ACTIVE.get() or get_settings()

@@ -1,4 +1,4 @@
-"""Callables behind the DAG's Python tasks: thin wrappers over the services the CLI uses too."""
+"""Callables behind the DAGs' Python tasks: thin wrappers over the services the CLI uses too."""
 
 from __future__ import annotations
 
@@ -8,27 +8,45 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def train(day: str) -> str:
-    """Train the demo model for ``day``; returns the model id (pushed to XCom)."""
-    from training.demo.spec import DEMO_SPEC
-    from training.model.train import train_for_day
+def _spec(pipeline: str):
+    from training.pipelines.config import find_pipeline
+    from training.settings import get_settings
 
-    result = train_for_day(DEMO_SPEC, dt.date.fromisoformat(day))
+    return find_pipeline(get_settings().pipelines_dir, pipeline)
+
+
+def train(pipeline: str, day: str) -> str:
+    """Train ``pipeline``'s model for ``day``; returns the model id (pushed to XCom). The model
+    checkpoint is generated or refreshed first, so the next task can run it."""
+    from training.model.train import train_for_day
+    from training.pipelines.checks import check_pipeline
+    from training.quality.model_suite import ensure_model_checkpoint
+    from training.settings import get_settings
+
+    spec = _spec(pipeline)
+    check_pipeline(spec, get_settings())
+    ensure_model_checkpoint(spec.gate)
+    result = train_for_day(spec, dt.date.fromisoformat(day))
     log.info(
-        "trained %s on %s, holdout %s: %s", result.model_id, result.train_days, result.holdout_days, result.metrics
+        "trained %s on %s (excluded %s), holdout %s: %s",
+        result.model_id,
+        result.train_days,
+        result.excluded_days,
+        result.holdout_days,
+        result.metrics["holdout"],
     )
     return result.model_id
 
 
-def promote(model_id: str) -> str:
+def promote(pipeline: str, model_id: str) -> str:
     """Promote ``model_id`` if its model checkpoint passed; fails the task otherwise."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from training.demo.spec import DEMO_SPEC
     from training.model.promotion import PromotionRefusedError, promote_if_validated
 
+    spec = _spec(pipeline)
     try:
-        result = promote_if_validated(DEMO_SPEC.pipeline, DEMO_SPEC.model_checkpoint, model_id)
+        result = promote_if_validated(spec.pipeline, spec.model_checkpoint_name, model_id)
     except PromotionRefusedError as exc:
         raise AirflowFailException(str(exc)) from exc
     log.info("%s is production for %s (%s)", result.model_id, result.pipeline, result.reason)

@@ -1,17 +1,9 @@
-"""The demo pipeline: predict trip duration from the ``trips`` table."""
+"""The demo pipeline, read from its file like any other: ``pipelines/trips_duration.yaml``."""
 
 from __future__ import annotations
 
-from training.demo.generate import CATEGORICAL, DATE_COLUMN, NUMERIC, TABLE, TARGET
-from training.model.spec import TrainingSpec
+from training.pipelines.config import load_pipeline
+from training.settings import PROJECT_ROOT
 
-DEMO_SPEC = TrainingSpec(
-    pipeline="trips_duration",
-    table=TABLE,
-    date_column=DATE_COLUMN,
-    target=TARGET,
-    numeric=tuple(NUMERIC),
-    categorical=tuple(CATEGORICAL),
-    data_checkpoint="trips_daily",
-    model_checkpoint="trips_model",
-)
+DEMO_PIPELINE_FILE = PROJECT_ROOT / "pipelines" / "trips_duration.yaml"
+DEMO_SPEC = load_pipeline(DEMO_PIPELINE_FILE)

@@ -53,5 +53,8 @@ def promote_if_validated(
             f"model {model_id} not promoted: its {model_checkpoint!r} validation {state}; "
             f"production stays {production_model(engine, pipeline)}"
         )
+    if production_model(engine, pipeline) == model_id:
+        # A rerun of the run that promoted it: nothing changes, and no second audit row.
+        return PromotionResult(pipeline, model_id, False, model_id, "already in production")
     promote(engine, pipeline, model_id, reason=f"passed {model_checkpoint}")
     return PromotionResult(pipeline, model_id, True, model_id, f"passed {model_checkpoint}")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from training.errors import TrainguardError
 
 
 def save_model(store: Path, model_id: str, model: Any, meta: dict[str, Any]) -> Path:
@@ -22,7 +25,13 @@ def save_model(store: Path, model_id: str, model: Any, meta: dict[str, Any]) -> 
     final = store / model_id
     tmp = Path(tempfile.mkdtemp(prefix=f".{model_id}.", dir=store))
     try:
-        joblib.dump(model, tmp / "model.joblib")
+        try:
+            joblib.dump(model, tmp / "model.joblib")
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise TrainguardError(
+                f"cannot store model {model_id}: it does not pickle ({exc}); "
+                "define estimator classes at module level so they can be loaded again"
+            ) from None
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
         if final.exists():
             old = final.with_name(f".{model_id}.old")

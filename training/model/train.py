@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from training.errors import TrainguardError
-from training.model.metadata import META_SPLIT, model_metadata, slice_metrics
-from training.model.registry import register_model
-from training.model.store import save_model
-from training.quality.history import passed_days
+from training.model.estimators import make_estimator, with_preprocessing
+from training.model.record import record_model
+from training.quality.history import latest_outcomes
 from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
-from training.warehouse.partitions import read_days
+from training.warehouse.partitions import days_between, read_days
 
 if TYPE_CHECKING:
     import pandas as pd
-    from sklearn.pipeline import Pipeline
 
-    from training.model.spec import TrainingSpec
+    from training.pipelines.spec import PipelineSpec
+
+
+class TooFewDaysError(TrainguardError):
+    """The window does not hold enough validated days for training plus holdout."""
 
 
 @dataclass(frozen=True)
@@ -30,102 +30,85 @@ class TrainingResult:
     train_days: list[str]
     holdout_days: list[str]
     metrics: dict[str, dict[str, float]]  # split (train, holdout, slice:col=value, meta) -> name -> value
+    excluded_days: list[str]  # days of the window whose data validation failed or never ran
+    train_rows: int = 0
+    holdout_rows: int = 0
 
 
-def build_estimator(spec: TrainingSpec) -> Pipeline:
-    """Preprocessing (impute + scale numeric, one-hot categorical) and a gradient-boosted model."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingRegressor
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
-    categorical = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="most_frequent")),
-            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
-        ]
-    )
-    features = ColumnTransformer(
-        [("numeric", numeric, list(spec.numeric)), ("categorical", categorical, list(spec.categorical))]
-    )
-    model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.1, random_state=0)
-    return Pipeline([("features", features), ("model", model)])
-
-
-def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-
-    return {
-        "mae": float(mean_absolute_error(y_true, y_pred)),
-        "rmse": float(mean_squared_error(y_true, y_pred) ** 0.5),
-        "r2": float(r2_score(y_true, y_pred)),
-    }
-
-
-def _split_days(spec: TrainingSpec, days: list[dt.date], window: tuple[dt.date, dt.date]) -> tuple[list, list]:
-    needed = spec.min_train_days + spec.holdout_days
-    if len(days) < needed:
-        raise TrainguardError(
-            f"only {len(days)} validated day(s) of {spec.table} between {window[0]} and {window[1]}; "
-            f"training needs at least {needed} (run the {spec.data_checkpoint!r} checkpoint first)"
-        )
-    return days[: -spec.holdout_days], days[-spec.holdout_days :]
-
-
-def _model_id(spec: TrainingSpec, day: dt.date, days: list[dt.date]) -> str:
-    # Same inputs, same id: a rerun replaces its own record instead of adding a duplicate.
-    fingerprint = json.dumps({"spec": asdict(spec), "days": [d.isoformat() for d in days]}, sort_keys=True)
-    return f"{spec.pipeline}-{day:%Y%m%d}-{hashlib.sha256(fingerprint.encode()).hexdigest()[:8]}"
-
-
-def train_for_day(spec: TrainingSpec, day: dt.date, settings: Settings | None = None) -> TrainingResult:
-    """Train on the validated days in the window ending at ``day``; the last days are the holdout."""
-    settings = settings or get_settings()
+def window_days(spec: PipelineSpec, day: dt.date, settings: Settings) -> tuple[list[dt.date], list[dt.date]]:
+    """The validated days of the window ending at ``day``, and the days left out."""
     engine = get_engine(settings.warehouse_url)
-    window = (day - dt.timedelta(days=settings.train_window_days - 1), day)
-    days = passed_days(engine, spec.data_checkpoint, *window)
-    train_days, holdout_days = _split_days(spec, days, window)
+    span = spec.window_days(settings.train_window_days)
+    every = days_between(day - dt.timedelta(days=span - 1), day)
+    latest = latest_outcomes(engine, spec.data_checkpoint, [d.isoformat() for d in every])
+    passed = [d for d in every if latest.get(d.isoformat(), {}).get("success")]
+    failed = [d for d in every if d.isoformat() in latest and not latest[d.isoformat()]["success"]]
+    if day not in passed:
+        state = "failed" if day in failed else "has not been run"
+        raise TrainguardError(
+            f"day {day} of {spec.table}: its {spec.data_checkpoint!r} validation {state}; "
+            "a model is only trained for a day whose data passed (run the checkpoint first)"
+        )
+    if failed and spec.failed_days == "stop":
+        raise TrainguardError(
+            f"{len(failed)} day(s) of the window failed {spec.data_checkpoint!r} "
+            f"({', '.join(d.isoformat() for d in failed)}) and failed_days is 'stop'"
+        )
+    return passed, [d for d in every if d not in passed]
+
+
+def _split(spec: PipelineSpec, days: list[dt.date], frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """Train and holdout rows: the last ``holdout_days`` days, or a seeded random fraction."""
+    if spec.holdout_fraction is not None:
+        from sklearn.model_selection import train_test_split
+
+        labels = frame[spec.target]
+        stratify = labels if spec.task == "classification" and labels.value_counts().min() >= 2 else None
+        train, holdout = train_test_split(frame, test_size=spec.holdout_fraction, random_state=0, stratify=stratify)
+        return train, holdout, []
+    needed = spec.min_train_days + (spec.holdout_days or 1)
+    if len(days) < needed:
+        raise TooFewDaysError(
+            f"only {len(days)} validated day(s) of {spec.table} in the window ending {days[-1]}; "
+            f"training needs at least {needed} ({spec.min_train_days} to train, {spec.holdout_days} holdout)"
+        )
+    holdout_days = days[-(spec.holdout_days or 1) :]
+    is_holdout = frame[spec.date_column].isin([d.isoformat() for d in holdout_days])
+    return frame[~is_holdout], frame[is_holdout], holdout_days
+
+
+def train_for_day(spec: PipelineSpec, day: dt.date, settings: Settings | None = None) -> TrainingResult:
+    """Fit ``spec``'s estimator on the validated days of the window ending at ``day`` and record it."""
+    settings = settings or get_settings()
+    days, excluded = window_days(spec, day, settings)
+    engine = get_engine(settings.warehouse_url)
     frame = read_days(engine, spec.table, spec.date_column, days, [*spec.features, spec.target])
     frame = frame.dropna(subset=[spec.target])
-    is_holdout = frame[spec.date_column].isin([d.isoformat() for d in holdout_days])
-    train, holdout = frame[~is_holdout], frame[is_holdout]
-    estimator = build_estimator(spec).fit(train[spec.features], train[spec.target])
-    metrics = {
-        "train": regression_metrics(train[spec.target], estimator.predict(train[spec.features])),
-        "holdout": regression_metrics(holdout[spec.target], estimator.predict(holdout[spec.features])),
-        **slice_metrics(spec, estimator, holdout, regression_metrics),
-        META_SPLIT: model_metadata(spec, estimator, train, holdout),
-    }
-    model_id = _model_id(spec, day, days)
-    record = _record(spec, model_id, day, days, train, holdout)
-    path = save_model(settings.model_store, model_id, estimator, {**record, "metrics": metrics})
-    register_model(engine, {**record, "path": str(path)}, metrics)
-    return TrainingResult(
-        model_id=model_id,
-        train_days=[d.isoformat() for d in train_days],
-        holdout_days=[d.isoformat() for d in holdout_days],
-        metrics=metrics,
+    train, holdout, holdout_days = _split(spec, days, frame)
+    if train.empty or holdout.empty:
+        raise TrainguardError(f"no labelled rows to {'train on' if train.empty else 'hold out'} for {day}")
+    estimator = make_estimator(spec.estimator, spec.params, spec.task)
+    model = with_preprocessing(estimator, spec.numeric, spec.categorical)
+    model.fit(train[spec.features], train[spec.target])
+    recorded = record_model(
+        spec.gate,
+        model,
+        train[spec.features],
+        train[spec.target],
+        holdout[spec.features],
+        holdout[spec.target],
+        day,
+        days=days,
+        numeric=spec.numeric,
+        categorical=spec.categorical,
+        settings=settings,
     )
-
-
-def _record(
-    spec: TrainingSpec,
-    model_id: str,
-    day: dt.date,
-    days: list[dt.date],
-    train: pd.DataFrame,
-    holdout: pd.DataFrame,
-) -> dict[str, Any]:
-    return {
-        "model_id": model_id,
-        "pipeline": spec.pipeline,
-        "trained_for": day.isoformat(),
-        "window_start": days[0].isoformat(),
-        "window_end": days[-1].isoformat(),
-        "train_rows": len(train),
-        "holdout_rows": len(holdout),
-        "created_at": dt.datetime.now(dt.UTC),
-        "status": "candidate",
-    }
+    return TrainingResult(
+        model_id=recorded.model_id,
+        train_days=[d.isoformat() for d in days if d not in holdout_days],
+        holdout_days=[d.isoformat() for d in holdout_days],
+        metrics=recorded.metrics,
+        excluded_days=[d.isoformat() for d in excluded],
+        train_rows=len(train),
+        holdout_rows=len(holdout),
+    )

@@ -31,7 +31,7 @@ class RecordOutcomeAction(ValidationAction):
 
         from training.quality.docs import finish_site
         from training.quality.history import observation_rows, outcome_rows, record_outcomes
-        from training.settings import get_settings
+        from training.settings import current_settings
 
         pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
         rows = outcome_rows(checkpoint_result, pages)
@@ -39,7 +39,7 @@ class RecordOutcomeAction(ValidationAction):
         # The docs action just wrote these pages with CDN links; make them (and the index) offline.
         written = [Path(p["local_site"].removeprefix("file://")) for p in pages.values() if p.get("local_site")]
         try:
-            finish_site(get_settings(), written)
+            finish_site(current_settings(), written)
         except Exception:  # the outcome is recorded; a docs problem must not turn the run into a crash
             log.warning("could not refresh trainguard's Data Docs pages", exc_info=True)
         return {"recorded": len(rows)}

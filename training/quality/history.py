@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from training.settings import get_settings
+from training.settings import current_settings
 from training.warehouse.engine import get_engine
 from training.warehouse.tables import ensure_tables, observations, validations
 
@@ -107,7 +107,7 @@ def record_outcomes(
     """Insert validation outcomes (and their observed values) in one transaction."""
     if not rows:
         return
-    engine = engine or get_engine(get_settings().warehouse_url)
+    engine = engine or get_engine(current_settings().warehouse_url)
     ensure_tables(engine)
     with engine.begin() as conn:
         conn.execute(validations.insert(), rows)
@@ -141,10 +141,3 @@ def latest_outcomes(engine: sa.Engine, checkpoint: str, batch_values: list[str])
     )
     with engine.connect() as conn:
         return {row.batch_value: row._asdict() for row in conn.execute(query)}
-
-
-def passed_days(engine: sa.Engine, checkpoint: str, start: dt.date, end: dt.date) -> list[dt.date]:
-    """Days from ``start`` to ``end`` whose latest validation by ``checkpoint`` passed."""
-    days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
-    latest = latest_outcomes(engine, checkpoint, [d.isoformat() for d in days])
-    return [d for d in days if latest.get(d.isoformat(), {}).get("success")]

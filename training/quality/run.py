@@ -16,7 +16,7 @@ from training.errors import TrainguardError, WarehouseError
 from training.quality.catalog import CheckpointInfo, checkpoint_info
 from training.quality.history import outcome_row, record_outcomes
 from training.quality.results import BatchResult, ExpectationOutcome, RunResult
-from training.settings import Settings, get_settings
+from training.settings import Settings, get_settings, use_settings
 from training.warehouse.engine import check_reachable, get_engine
 from training.warehouse.partitions import count_batch_rows
 from training.warehouse.tables import ensure_tables
@@ -79,6 +79,20 @@ def run_checkpoint(
     engine = get_engine(settings.warehouse_url)
     check_reachable(engine)
     ensure_tables(engine)
+    with use_settings(settings):
+        return _run_all(name, info, batch_values, by_date, settings, engine, context, on_result)
+
+
+def _run_all(
+    name: str,
+    info: CheckpointInfo,
+    batch_values: Sequence[str],
+    by_date: bool,
+    settings: Settings,
+    engine: sa.Engine,
+    context: FileDataContext | None,
+    on_result: Callable[[BatchResult], None] | None,
+) -> RunResult:
     results: list[BatchResult] = []
     for value in batch_values:
         date = value if by_date else None

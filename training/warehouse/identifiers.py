@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 
-from training.errors import NotFoundError, TrainguardError
+from training.errors import NotFoundError
+from training.warehouse.names import check_identifier
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-def check_identifier(name: str, kind: str = "identifier") -> str:
-    """Return ``name`` if it is a plain SQL identifier, else raise a clear error."""
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        raise TrainguardError(
-            f"invalid {kind} name {name!r}: use letters, digits and underscores, starting with a letter or underscore"
-        )
-    return name
+__all__ = ["check_identifier", "existing_columns", "quote", "require_columns"]
 
 
 def existing_columns(engine: sa.Engine, table: str) -> list[str]:

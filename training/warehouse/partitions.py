@@ -41,13 +41,17 @@ def count_rows(engine: sa.Engine, table: str, date_column: str, day: dt.date) ->
     return count_batch_rows(engine, table, date_column, day_str(day))
 
 
-def list_days(engine: sa.Engine, table: str, date_column: str) -> list[dt.date]:
-    """The distinct days present in ``table``, ascending."""
+def list_days(
+    engine: sa.Engine, table: str, date_column: str, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dt.date]:
+    """The distinct days present in ``table`` (between ``start`` and ``end`` if given), ascending."""
     require_columns(engine, table, [date_column])
     col = quote(engine, date_column)
-    query = sa.text(f"SELECT DISTINCT {col} FROM {quote(engine, table)} ORDER BY {col}")
+    where = f" WHERE {col} BETWEEN :start AND :end" if start and end else ""
+    query = sa.text(f"SELECT DISTINCT {col} FROM {quote(engine, table)}{where} ORDER BY {col}")
+    params = {"start": day_str(start), "end": day_str(end)} if where else {}
     with engine.connect() as conn:
-        return [dt.date.fromisoformat(str(v)[:10]) for (v,) in conn.execute(query)]
+        return [dt.date.fromisoformat(str(v)[:10]) for (v,) in conn.execute(query, params)]
 
 
 def read_days(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 DATASOURCE = "warehouse"
 BATCH_DEFINITION = "daily"
+MODEL_ASSET = "model_metrics"
+MODEL_BATCH_DEFINITION = "per_model"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,35 @@ def write_suite(
     *,
     force: bool = False,
 ) -> tuple[Path, Path | None]:
-    """Register ``expectations`` as suite + validation definition + checkpoint ``name``."""
+    """Register ``expectations`` as suite + validation definition + checkpoint ``name``,
+    validating one day of ``table`` per run."""
+    return register_checkpoint(
+        context,
+        name,
+        lambda: _daily_batch_definition(context, table, date_column),
+        expectations,
+        meta={"table": table, "date_column": date_column},
+        force=force,
+    )
+
+
+def model_batch_definition(context: FileDataContext) -> Any:
+    """The committed batch definition of one model's rows in ``trainguard_model_metrics``."""
+    asset = context.data_sources.get(DATASOURCE).get_asset(MODEL_ASSET)
+    return asset.get_batch_definition(MODEL_BATCH_DEFINITION)
+
+
+def register_checkpoint(
+    context: FileDataContext,
+    name: str,
+    batch_definition: Callable[[], Any],
+    expectations: Sequence[dict],
+    *,
+    meta: dict[str, Any],
+    force: bool = False,
+) -> tuple[Path, Path | None]:
+    """Register ``expectations`` as suite + validation definition + checkpoint ``name`` on the
+    batch definition ``batch_definition()`` returns; ``meta`` is kept in the suite."""
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -112,11 +142,9 @@ def write_suite(
         raise TrainguardError(f"scaffolded expectation rejected by GX: {exc}") from exc
     # Passed to the constructor, not added one by one: GX's add_expectation() on a suite whose
     # name is already stored writes each expectation into the *stored* suite.
-    suite = gx.ExpectationSuite(
-        name=name, expectations=built, meta={"trainguard": {"table": table, "date_column": date_column}}
-    )
+    suite = gx.ExpectationSuite(name=name, expectations=built, meta={"trainguard": meta})
     # Resolve the batch definition first: if it conflicts, nothing has been deleted yet.
-    batch_definition = _daily_batch_definition(context, table, date_column)
+    definition_of_batch = batch_definition()
     backup = _backup(context, name) if clashes else None
     for remove in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
         try:
@@ -125,7 +153,7 @@ def write_suite(
             pass
     suite = context.suites.add(suite)
     definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+        gx.ValidationDefinition(name=name, data=definition_of_batch, suite=suite)
     )
     context.checkpoints.add(
         gx.Checkpoint(
