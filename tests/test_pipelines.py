@@ -21,13 +21,10 @@ START = dt.date(2026, 5, 1)
 DAYS = [START + dt.timedelta(days=i) for i in range(24)]  # 05-01 .. 05-24
 REFERENCE = "2026-05-01:2026-05-14"
 
-REGRESSION = """
-name: delivery_time
+ORDERS = """
 table: orders
 date_column: ds
 data_checkpoint: orders_daily
-target: delivery_hours
-task: regression
 features:
   numeric: [basket_value, distance_km, items]
   categorical: [region, channel]
@@ -35,30 +32,32 @@ model:
   estimator: {estimator}
   params: {params}
 train_window_days: 10
+"""
+
+REGRESSION = (
+    """
+name: delivery_time
+target: delivery_hours
+task: regression
 holdout: {{days: 2}}
 metric: mae
 slice_by: [region]
 baseline: {{value: 0.5, tolerance: 0.3, ratio_formula: relative_diff}}
 """
+    + ORDERS
+)
 
-CLASSIFICATION = """
+CLASSIFICATION = (
+    """
 name: late_orders
-table: orders
-date_column: ds
-data_checkpoint: orders_daily
 target: late
 task: classification
-features:
-  numeric: [basket_value, distance_km, items]
-  categorical: [region, channel]
-model:
-  estimator: {estimator}
-  params: {params}
-train_window_days: 10
 holdout: {{fraction: 0.25}}
 metric: roc_auc
 slice_by: [channel]
 """
+    + ORDERS
+)
 
 
 @pytest.fixture(scope="module")
@@ -345,4 +344,7 @@ def test_a_window_with_too_few_validated_days_is_a_configuration_error(orders):
     # no day before it), so the window holds one validated day; 2 + 2 holdout are needed.
     proc = run_cli("pipeline", "run", "short", "--date", "2026-05-02", env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "short.yaml: train_window_days: only 1 validated day(s) of orders in the window ending 2026-05-02" in proc.stderr
+    assert (
+        "short.yaml: train_window_days: only 1 validated day(s) of orders in the window ending 2026-05-02"
+        in proc.stderr
+    )
