@@ -157,6 +157,31 @@ def test_sigkill_while_saving_a_model_keeps_the_production_artifact(fault, setti
     assert len(after["metrics"]) == len(registry_before["metrics"])  # replaced, not duplicated
 
 
+def test_sigkill_between_deleting_and_rewriting_a_models_metrics_loses_none(settings, demo_warehouse, tmp_path):
+    """A rerun replaces its model's rows (DELETE, then INSERT); killed after the DELETE, the
+    transaction never commits and the previous metrics are all still there."""
+    import joblib
+
+    from training.demo.spec import DEMO_SPEC
+    from training.model.registry import promote
+    from training.model.train import train_for_day
+
+    pipeline = f"trips_kill_{uuid.uuid4().hex[:8]}"
+    store = tmp_path / "models"
+    spec = dataclasses.replace(DEMO_SPEC, pipeline=pipeline)
+    model_id = train_for_day(spec, dt.date(2026, 9, 8), dataclasses.replace(settings, model_store=store)).model_id
+    promote(demo_warehouse, pipeline, model_id, reason="baseline")
+    before = _registry(demo_warehouse, pipeline)
+    assert len(before["metrics"]) > 10
+
+    cfg = {"op": "train", "pipeline": pipeline, "day": "2026-09-08", "fault": "statement"}
+    proc = child({**cfg, "statement": "INSERT INTO trainguard_model_metrics"}, {"TRAINGUARD_MODEL_STORE": str(store)})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert _registry(demo_warehouse, pipeline) == before
+    # The artifact of the same id was already republished (same inputs, same model): it loads.
+    assert hasattr(joblib.load(store / model_id / "model.joblib"), "predict")
+
+
 # --- SIGKILL during a promotion ---------------------------------------------------------
 
 
