@@ -348,17 +348,34 @@ def pause(conn, cursor, statement, parameters, context, executemany):
         while not os.path.exists(os.environ["HOOK_GO"]):
             time.sleep(0.05)
 
+if os.environ.get("HOOK_BACK"):
+    # Also pause before the outcome is recorded, so the test can let the warehouse come back.
+    from training.quality.actions import RecordOutcomeAction
+
+    real_record = RecordOutcomeAction.run
+
+    def record(self, *args, **kwargs):
+        open(os.environ["HOOK_BACK"], "w").close()
+        while os.path.exists(os.environ["HOOK_BACK"]):
+            time.sleep(0.05)
+        return real_record(self, *args, **kwargs)
+
+    RecordOutcomeAction.run = record
+
 from training.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("query", [1, 5])
-def test_connection_cut_mid_checkpoint_is_a_one_line_error_and_records_no_pass(pg_project, tmp_path, query):
+@pytest.mark.parametrize(("query", "back_before_recording"), [(1, False), (5, False), (5, True)])
+def test_connection_cut_mid_checkpoint_is_a_one_line_error_and_records_no_pass(
+    pg_project, tmp_path, query, back_before_recording
+):
     """Mid-run, every connection of the database is terminated and new ones are refused (the
     warehouse went away): the run ends with exit 2 and one line, records nothing, and a rerun
-    once the warehouse is back passes."""
+    once the warehouse is back passes. When the warehouse is back just before the outcome is
+    recorded, the queries that failed must not be recorded as a failed (skewed) day either."""
     url, env, _ = pg_project
     day = "2026-08-09"
     before = _validations_of(url, day)
@@ -366,6 +383,9 @@ def test_connection_cut_mid_checkpoint_is_a_one_line_error_and_records_no_pass(p
     database = url.rsplit("/", 1)[1]
     ready, go = tmp_path / "ready", tmp_path / "go"
     hook_env = {**env, "HOOK_AT": str(query), "HOOK_READY": str(ready), "HOOK_GO": str(go)}
+    back = tmp_path / "back"
+    if back_before_recording:
+        hook_env["HOOK_BACK"] = str(back)
     proc = subprocess.Popen(
         [sys.executable, "-c", HOOK, "checkpoint", "run", "trips_daily", "--date", day],
         stdout=subprocess.PIPE,
@@ -391,6 +411,13 @@ def test_connection_cut_mid_checkpoint_is_a_one_line_error_and_records_no_pass(p
             ).scalar_one()
         assert killed >= 1
         go.touch()
+        if back_before_recording:
+            while not back.exists():
+                assert proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true'))
+            back.unlink()
         out, err = proc.communicate(timeout=120)
     finally:
         with admin.connect() as conn:

@@ -103,4 +103,6 @@ def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: s
         gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"warehouse error while validating {value}: {database_reason(exc)}") from exc
+    except WarehouseError as exc:  # raised by the record action: the connection was lost mid-run
+        raise WarehouseError(f"warehouse error while validating {value}: {exc}") from exc
     return batch_result_from_gx(context, info, value, date, gx_result)
