@@ -13,7 +13,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from training.errors import TrainguardError
 
@@ -378,6 +378,13 @@ def cmd_airflow_standalone(args: argparse.Namespace) -> int:
 # --- parser -------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: the message and where to find help, no usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _add(sub: Any, name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(func=func)
@@ -389,9 +396,7 @@ def _json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="trainguard", description="Data and model quality gates for ML training pipelines."
-    )
+    parser = _Parser(prog="trainguard", description="Data and model quality gates for ML training pipelines.")
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
 
     checkpoint = groups.add_parser("checkpoint", help="list and run GX checkpoints").add_subparsers(
@@ -526,13 +531,49 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_file() -> None:
+    """Library log records (GX logs each failed SQL statement with its traceback) go to
+    ``var/trainguard.log`` instead of stderr, where the CLI prints one line per problem. The file
+    is opened only when something is logged."""
+    import logging
+    from pathlib import Path
+
+    from training.settings import get_settings
+
+    path = Path(get_settings().var_dir) / "trainguard.log"
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)  # with a handler present, Python no longer prints to stderr
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """A one-line message for a database error raised outside trainguard's own checks (a
+    read-only warehouse, a connection lost mid-command), or None for any other exception."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # imported only by commands that use a database
+    if sa_exc is None or not isinstance(exc, sa_exc.SQLAlchemyError):
+        return None
+    from training.warehouse.engine import database_reason
+
+    return f"warehouse error: {database_reason(exc)}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _log_to_file()
     try:
         return args.func(args)
     except TrainguardError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        message = _database_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -16,7 +16,7 @@ from training.demo.spec import DEMO_SPEC
 from training.model.registry import production_model
 from training.quality.run import run_checkpoint
 from training.settings import Settings, airflow_env, get_settings
-from training.warehouse.engine import get_engine
+from training.warehouse.engine import get_engine, masked_url
 
 DAG_ID = "trainguard_demo"
 FIRST_DAY = dt.date(2026, 9, 1)
@@ -52,7 +52,8 @@ def run_demo(settings: Settings | None = None) -> bool:
     engine = get_engine(settings.warehouse_url)
     last_day = LOGICAL_DATES[-1] - dt.timedelta(days=1)
     written = seed_demo(engine, FIRST_DAY, last_day, SKEWS)
-    print(f"1/4 seeded {sum(written.values())} trips over {len(written)} days into {settings.warehouse_url}")
+    where = masked_url(settings.warehouse_url)
+    print(f"1/4 seeded {sum(written.values())} trips over {len(written)} days into {where}")
     reference_end = LOGICAL_DATES[0] - dt.timedelta(days=2)
     reference = [(FIRST_DAY + dt.timedelta(days=i)).isoformat() for i in range((reference_end - FIRST_DAY).days + 1)]
     history = run_checkpoint(DEMO_SPEC.data_checkpoint, reference, settings=settings)

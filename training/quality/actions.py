@@ -29,10 +29,15 @@ class RecordOutcomeAction(ValidationAction):
     def run(self, checkpoint_result: CheckpointResult, action_context: ActionContext | None = None) -> dict:
         from pathlib import Path
 
+        from training.errors import WarehouseError
         from training.quality.docs import finish_site
-        from training.quality.history import observation_rows, outcome_rows, record_outcomes
+        from training.quality.history import lost_connection, observation_rows, outcome_rows, record_outcomes
         from training.settings import current_settings
 
+        lost = lost_connection(checkpoint_result)
+        if lost is not None:
+            # Not a verdict on the data: record nothing, so a rerun decides.
+            raise WarehouseError(f"lost the warehouse connection during validation: {lost}")
         pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
         rows = outcome_rows(checkpoint_result, pages)
         record_outcomes(rows, observed=observation_rows(checkpoint_result))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -72,6 +73,38 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+# Driver messages that mean the connection was lost, not that the data or the query was wrong.
+_DISCONNECT = re.compile(
+    r"server closed the connection|terminating connection|connection to server|could not connect"
+    r"|connection (is |was |already )?closed|ssl syscall error|consuming input failed|connection reset"
+    r"|broken pipe|lost connection",
+    re.IGNORECASE,
+)
+
+
+def _exception_messages(info: dict[str, Any]) -> list[str]:
+    """Messages of an expectation's ``exception_info``: GX 1.x keys it by metric (one dict per
+    failed metric), older results hold one dict."""
+    entries = [info] if "raised_exception" in info or "exception_message" in info else list(info.values())
+    return [str(e.get("exception_message") or "") for e in entries if isinstance(e, dict)]
+
+
+def lost_connection(checkpoint_result: CheckpointResult) -> str | None:
+    """The first lost-connection error among the expectations' exceptions, or None. GX records a
+    query that failed (after its retries) as a failed expectation with the exception attached;
+    a connection that came back in time for recording would turn an outage into a skew alarm."""
+    for result in checkpoint_result.run_results.values():
+        for outcome in result.results:
+            for message in _exception_messages(outcome.exception_info or {}):
+                if not ("OperationalError" in message or "InterfaceError" in message):
+                    continue
+                line = next((part for part in message.splitlines() if _DISCONNECT.search(part)), None)
+                if line is not None:
+                    driver = re.search(r"\(\w+\.\w+Error\) (.*)", line)
+                    return (driver.group(1) if driver else line).strip().strip('"').strip()[:300]
+    return None
 
 
 def observation_rows(checkpoint_result: CheckpointResult) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from training.quality.catalog import CheckpointInfo, checkpoint_info
 from training.quality.history import outcome_row, record_outcomes
 from training.quality.results import BatchResult, ExpectationOutcome, RunResult
 from training.settings import Settings, get_settings, use_settings
-from training.warehouse.engine import check_reachable, get_engine
+from training.warehouse.engine import check_reachable, database_reason, get_engine
 from training.warehouse.partitions import count_batch_rows
 from training.warehouse.tables import ensure_tables
 
@@ -116,5 +116,7 @@ def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: s
     try:
         gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
     except sa.exc.SQLAlchemyError as exc:
-        raise WarehouseError(f"warehouse error while validating {value}: {exc.orig or exc}") from exc
+        raise WarehouseError(f"warehouse error while validating {value}: {database_reason(exc)}") from exc
+    except WarehouseError as exc:  # raised by the record action: the connection was lost mid-run
+        raise WarehouseError(f"warehouse error while validating {value}: {exc}") from exc
     return batch_result_from_gx(context, info, value, date, gx_result)

@@ -25,10 +25,17 @@ def get_engine(url: str) -> sa.Engine:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise TrainguardError(f"invalid warehouse URL {url!r}: {exc}") from exc
+        # Not the URL itself: an unparseable one cannot be masked and may hold a password.
+        raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     return sa.create_engine(parsed, pool_pre_ping=True)
+
+
+def database_reason(exc: BaseException) -> str:
+    """The driver's own message, first non-empty line (psycopg's run over several lines)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
 
 
 def check_reachable(engine: sa.Engine) -> None:
@@ -37,5 +44,5 @@ def check_reachable(engine: sa.Engine) -> None:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        reason = database_reason(exc)
         raise WarehouseError(f"cannot reach the warehouse {masked_url(str(engine.url))}: {reason}") from exc

@@ -90,6 +90,15 @@ promotions = sa.Table(
 )
 
 
+# Any fixed 64-bit key: the advisory lock under which trainguard's tables are created.
+_CREATE_LOCK = 0x7472_6775_6172_6401
+
+
 def ensure_tables(engine: sa.Engine) -> None:
-    """Create trainguard's tables if they are missing (idempotent)."""
-    metadata.create_all(engine, checkfirst=True)
+    """Create trainguard's tables if they are missing (idempotent). On PostgreSQL two first runs
+    at once would both find a table missing and the second CREATE would fail on the catalog's
+    unique index, so creation is serialised by an advisory lock held for the transaction."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK})
+        metadata.create_all(conn, checkfirst=True)
