@@ -8,6 +8,7 @@ until ``execute``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,19 @@ class _ResultKeepingCheckpoint:
         self.result: Any = None
 
     def run(self, **kwargs: Any) -> Any:
-        self.result = self.checkpoint.run(**kwargs)
+        from training.quality.known_batch import known_batch
+        from training.settings import get_settings
+        from training.warehouse.engine import get_engine
+        from training.warehouse.partitions import batch_has_rows
+
+        column = self.info.batch_column
+        value = (kwargs.get("batch_parameters") or {}).get(column)
+        # A day known to have rows skips GX's listing of every batch in the table (a full scan).
+        known = value is not None and batch_has_rows(
+            get_engine(get_settings().warehouse_url), self.info.table, column, str(value)
+        )
+        with known_batch(column, str(value)) if known else contextlib.nullcontext():
+            self.result = self.checkpoint.run(**kwargs)
         return self.result
 
 

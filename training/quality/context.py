@@ -23,6 +23,9 @@ def register_extensions() -> None:
     """Import every module that registers custom GX expectations, metrics and actions."""
     import training.quality.actions
     import training.quality.expectations  # noqa: F401
+    from training.quality.known_batch import install
+
+    install()
 
 
 def open_context(settings: Settings | None = None) -> FileDataContext:

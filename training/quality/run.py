@@ -18,7 +18,7 @@ from training.quality.history import outcome_row, record_outcomes
 from training.quality.results import BatchResult, ExpectationOutcome, RunResult
 from training.settings import Settings, get_settings, use_settings
 from training.warehouse.engine import check_reachable, database_reason, get_engine
-from training.warehouse.partitions import count_batch_rows
+from training.warehouse.partitions import batch_has_rows
 from training.warehouse.tables import ensure_tables
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _run_all(
     results: list[BatchResult] = []
     for value in batch_values:
         date = value if by_date else None
-        if count_batch_rows(engine, info.table, info.batch_column, value) == 0:
+        if not batch_has_rows(engine, info.table, info.batch_column, value):
             result = _empty_batch(info, value, date)
         else:
             if context is None:
@@ -112,9 +112,12 @@ def _run_all(
 
 
 def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
+    from training.quality.known_batch import known_batch
+
     checkpoint = context.checkpoints.get(info.name)
     try:
-        gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
+        with known_batch(info.batch_column, value):
+            gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"warehouse error while validating {value}: {database_reason(exc)}") from exc
     except WarehouseError as exc:  # raised by the record action: the connection was lost mid-run

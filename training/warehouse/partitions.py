@@ -36,6 +36,14 @@ def count_batch_rows(engine: sa.Engine, table: str, column: str, value: str) -> 
         return int(conn.execute(query, {"value": value}).scalar_one())
 
 
+def batch_has_rows(engine: sa.Engine, table: str, column: str, value: str) -> bool:
+    """Whether ``table`` has a row where ``column`` equals ``value`` (stops at the first one)."""
+    require_columns(engine, table, [column])
+    query = sa.text(f"SELECT 1 FROM {quote(engine, table)} WHERE {quote(engine, column)} = :value LIMIT 1")
+    with engine.connect() as conn:
+        return conn.execute(query, {"value": value}).first() is not None
+
+
 def count_rows(engine: sa.Engine, table: str, date_column: str, day: dt.date) -> int:
     """Rows of ``table`` for ``day``."""
     return count_batch_rows(engine, table, date_column, day_str(day))

@@ -10,11 +10,13 @@ from training.quality.expectations.model_history import (
     ExpectModelSlicesToBeConsistent,
     ExpectModelTopFeaturesToBeStable,
 )
+from training.quality.expectations.quantiles import ExpectColumnQuantilesToBeBetween
 from training.quality.expectations.value_check import ExpectQueryValueToBeWithinTolerance
 
 __all__ = [
     "ExpectColumnJsDistanceToBeLessThan",
     "ExpectColumnPsiToBeLessThan",
+    "ExpectColumnQuantilesToBeBetween",
     "ExpectDayMetricToBeWithinRatioOfDaysBack",
     "ExpectModelMetadataToBeStable",
     "ExpectModelMetricNotToTrendWorse",

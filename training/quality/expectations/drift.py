@@ -2,8 +2,8 @@
 
 The reference distribution is stored in the expectation itself (bin edges or categories, and
 the reference window's counts per bucket), so a run needs only the current batch. The current
-counts are computed in the database with one aggregate query (or in pandas), never by pulling
-rows out of the warehouse.
+counts are computed in the database as part of the batch's single bundled aggregate query (or
+in pandas), never by pulling rows out of the warehouse.
 """
 
 from __future__ import annotations
@@ -16,10 +16,14 @@ from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnAggregateExpectation
-from great_expectations.expectations.metrics.column_aggregate_metric_provider import ColumnAggregateMetricProvider
+from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
+    ColumnAggregateMetricProvider,
+    column_aggregate_partial,
+)
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
-from training.quality.distributions import OTHER, bucket_labels, drift_score, largest_shift
+from training.quality.distributions import bucket_labels, drift_score, largest_shift
+from training.quality.expectations.packed import count_if, pack, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -74,41 +78,27 @@ class ColumnBucketCounts(ColumnAggregateMetricProvider):
         counts = [int(known.get(c, 0)) for c in categories]
         return [*counts, int(len(text) - sum(counts))]
 
-    @metric_value(engine=SqlAlchemyExecutionEngine)
+    @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
-        cls,
-        execution_engine: SqlAlchemyExecutionEngine,
-        metric_domain_kwargs: dict,
-        metric_value_kwargs: dict,
-        metrics: dict[str, Any],
-        runtime_configuration: dict,
-    ) -> list[int]:
-        selectable, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
-        column = sa.column(accessor["column"])
-        edges = metric_value_kwargs.get("bin_edges")
-        if edges is not None:
-            return _bin_counts(execution_engine, selectable, column, [float(e) for e in edges])
-        categories = [str(c) for c in metric_value_kwargs.get("categories") or []]
-        bucket = sa.case(
-            (sa.cast(column, sa.String).in_(categories), sa.cast(column, sa.String)), else_=sa.literal(OTHER)
-        ).label("bucket")
-        query = sa.select(bucket, sa.func.count()).select_from(selectable).where(column.is_not(None)).group_by(bucket)
-        found = {str(name): int(n) for name, n in execution_engine.execute_query(query).fetchall()}
-        return [*(found.get(c, 0) for c in categories), found.get(OTHER, 0)]
+        cls, column: Any, bin_edges: list | None = None, categories: list | None = None, _dialect: Any = None, **kw: Any
+    ) -> Any:
+        # One packed aggregate (see packed.py): it joins the batch's bundled query.
+        if bin_edges is not None:
+            return pack(_bin_counts(column, [float(e) for e in bin_edges], _dialect))
+        known = [str(c) for c in categories or []]
+        text = sa.cast(column, sa.String)
+        counts = [count_if(text == c, _dialect) for c in known]
+        other = sa.and_(column.is_not(None), text.not_in(known)) if known else column.is_not(None)
+        return pack([*counts, count_if(other, _dialect)])
 
 
-def _bin_counts(
-    execution_engine: SqlAlchemyExecutionEngine, selectable: Any, column: Any, edges: list[float]
-) -> list[int]:
-    conditions = [column < edges[0]] if edges else []
-    conditions += [sa.and_(column >= lo, column < hi) for lo, hi in itertools.pairwise(edges)]
-    # The last bucket is "everything else that is not null", so values SQLite stores as text in
-    # a numeric column (a type change) are counted, not lost.
-    conditions.append(sa.not_(column < edges[-1]) if edges else sa.true())
-    sums = [sa.func.sum(sa.case((cond, 1), else_=0)) for cond in conditions]
-    query = sa.select(*sums).select_from(selectable).where(column.is_not(None))
-    row = execution_engine.execute_query(query).fetchone()
-    return [int(v or 0) for v in row]
+def _bin_counts(column: Any, edges: list[float], dialect: Any) -> list[Any]:
+    """Per-bin counts as differences of "values below each edge": one comparison per edge and
+    row (the subtractions happen once, on the aggregates). The last bin is every other non-null
+    value, so values SQLite stores as text in a numeric column (a type change) are counted."""
+    below = [count_if(column < edge, dialect) for edge in edges]
+    upper = [*below, sa.func.count(column)]
+    return [upper[0], *(hi - lo for lo, hi in itertools.pairwise(upper))]
 
 
 class _DriftExpectation(TextRenderers, ColumnAggregateExpectation):
@@ -152,7 +142,7 @@ class _DriftExpectation(TextRenderers, ColumnAggregateExpectation):
         runtime_configuration: dict | None = None,
         execution_engine: ExecutionEngine | None = None,
     ) -> dict:
-        counts = metrics.get("trainguard.column.bucket_counts") or []
+        counts = unpack(metrics.get("trainguard.column.bucket_counts"))
         if sum(counts) == 0:
             return {
                 "success": False,

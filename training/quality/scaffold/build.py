@@ -232,8 +232,9 @@ def _numeric_expectations(col: ColumnProfile, options: ScaffoldOptions, label: s
     if all(r is not None for r in ranges):
         out.append(
             _expectation(
-                "expect_column_quantile_values_to_be_between",
-                f"Daily quantiles {list(QUANTILES)} of {col.name} over {label}, each with its own band.",
+                "expect_column_quantiles_to_be_between",
+                f"Daily quantiles {list(QUANTILES)} of {col.name} over {label}, each with its own band "
+                "(checked from counts in the day's single scan; same verdict as sorted quantiles).",
                 column=col.name,
                 quantile_ranges={"quantiles": list(QUANTILES), "value_ranges": [list(r) for r in ranges]},
             )

@@ -1,0 +1,153 @@
+"""The fast path of a day's validation: counts instead of sorts, one bundled scan, no listing of
+the table's history, and the same verdicts as GX's stock expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import make_project
+from tests.shapes import wide_day
+
+START = dt.date(2026, 3, 2)
+DAYS = [START + dt.timedelta(days=i) for i in range(10)]
+
+
+def _nearest_rank(values: list[float], q: float) -> float:
+    """PostgreSQL's percentile_disc: the smallest value whose cumulative share is >= q."""
+    ordered = sorted(values)
+    for i, v in enumerate(ordered, start=1):
+        if i / len(ordered) >= q:
+            return v
+    return ordered[-1]
+
+
+@pytest.fixture(scope="module")
+def context_and_batch(tmp_path_factory):
+    """A GX batch of 400 seeded values with many ties (integers 0..20), on the SQL engine."""
+    import great_expectations as gx
+    from training.quality.context import register_extensions
+
+    register_extensions()
+    path = tmp_path_factory.mktemp("quantiles") / "q.db"
+    rng = random.Random(5)
+    values = [rng.randint(0, 20) for _ in range(400)]
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER, y REAL)"))
+        conn.execute(
+            sa.text("INSERT INTO t VALUES (:x, :y)"),
+            [{"x": v, "y": None if i % 7 == 0 else v + 0.5} for i, v in enumerate(values)],
+        )
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_sqlite("q", connection_string=f"sqlite:///{path}").add_table_asset("t", "t")
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    return batch, values
+
+
+def test_quantile_ranges_from_counts_match_sorted_quantiles(context_and_batch):
+    """Ranges around, on and past each true quantile (ties included): the count-based verdict
+    is exactly the verdict of the nearest-rank quantile."""
+    from training.quality.expectations import ExpectColumnQuantilesToBeBetween
+
+    batch, values = context_and_batch
+    quantiles = [0.05, 0.25, 0.5, 0.75, 0.95]
+    true = [_nearest_rank(values, q) for q in quantiles]
+    cases = 0
+    for lo_shift, hi_shift in [(0, 0), (-1, 1), (1, 2), (-2, -1), (0.5, 1), (-1, -0.5), (None, 0), (0, None)]:
+        ranges = [
+            [None if lo_shift is None else t + lo_shift, None if hi_shift is None else t + hi_shift] for t in true
+        ]
+        expected = [
+            (lo is None or t >= lo) and (hi is None or t <= hi) for t, (lo, hi) in zip(true, ranges, strict=True)
+        ]
+        result = batch.validate(
+            ExpectColumnQuantilesToBeBetween(
+                column="x", quantile_ranges={"quantiles": quantiles, "value_ranges": ranges}
+            )
+        )
+        got = [c["success"] for c in result.result["details"]["quantiles"]]
+        assert got == expected, (lo_shift, hi_shift)
+        assert result.success is all(expected)
+        cases += len(expected)
+    assert cases == 40
+
+
+def test_quantile_expectation_ignores_nulls_and_explains_a_failure(context_and_batch):
+    from training.quality.expectations import ExpectColumnQuantilesToBeBetween
+
+    batch, values = context_and_batch
+    median = _nearest_rank([v + 0.5 for i, v in enumerate(values) if i % 7], 0.5)
+    passing = batch.validate(
+        ExpectColumnQuantilesToBeBetween(
+            column="y", quantile_ranges={"quantiles": [0.5], "value_ranges": [[median, median]]}
+        )
+    )
+    assert passing.success
+    assert passing.result["details"]["values"] == len([i for i in range(400) if i % 7])
+    failing = batch.validate(
+        ExpectColumnQuantilesToBeBetween(
+            column="y", quantile_ranges={"quantiles": [0.5], "value_ranges": [[median + 1, median + 2]]}
+        )
+    )
+    assert not failing.success
+    assert failing.result["details"]["failed_quantiles"] == [0.5]
+    with pytest.raises(Exception, match="min <= max"):
+        ExpectColumnQuantilesToBeBetween(column="y", quantile_ranges={"quantiles": [0.5], "value_ranges": [[3, 1]]})
+
+
+@pytest.fixture(scope="module")
+def scaffolded(tmp_path_factory):
+    from training.quality.scaffold.register import scaffold_suite
+    from training.warehouse.engine import get_engine
+    from training.warehouse.writer import write_days
+
+    settings, _ = make_project(tmp_path_factory.mktemp("scan"))
+    engine = get_engine(settings.warehouse_url)
+    write_days(engine, "events", "event_day", {d: wide_day(d) for d in DAYS})
+    scaffold_suite("events_daily", "events", "event_day", (DAYS[0], DAYS[8]), settings=settings)
+    return settings
+
+
+def test_a_day_is_validated_without_listing_history_or_sorting(scaffolded):
+    """The statements of one day's run: no DISTINCT over the date column (GX's batch listing),
+    no per-column quantile or bucket queries; every aggregate metric rides one bundled scan."""
+    from training.quality.run import run_checkpoint
+
+    statements: list[str] = []
+    limits: list[int] = []
+
+    def seen(conn, cursor, statement, parameters, *args):
+        statements.append(" ".join(statement.split()))
+        if "unexpected_values" in statement:
+            limits.append(parameters[-2])  # SQLite: LIMIT ? OFFSET ?
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        result = run_checkpoint("events_daily", [str(DAYS[9])], settings=scaffolded)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert result.success, result.results[0].failures
+    on_table = [s for s in statements if "FROM events" in s or "FROM (SELECT * FROM events" in s]
+    assert not [s for s in on_table if "distinct(event_day)" in s.lower() or "DISTINCT event_day" in s]
+    assert not [s for s in on_table if "ORDER BY" in s and "OFFSET" in s], "quantiles must not sort the day"
+    assert not [s for s in on_table if "GROUP BY" in s and "event_day" not in s.split("GROUP BY")[-1]], (
+        "bucket counts must join the bundled query"
+    )
+    # Examples of unexpected values are not fetched (LIMIT 0), so they cost no scan.
+    assert limits and set(limits) == {0}
+    assert len([s for s in on_table if "FILTER (WHERE" in s]) == 1, "drift and quantile counts: one statement"
+
+
+def test_plain_gx_still_lists_batches_when_the_day_is_unknown(scaffolded):
+    """Outside trainguard's runner (GX used directly) the partitioner lists batches as GX does,
+    so an unknown day is still reported by GX rather than validated as an empty batch."""
+    from training.quality.context import open_context
+
+    context = open_context(scaffolded)
+    checkpoint = context.checkpoints.get("events_daily")
+    with pytest.raises(Exception, match=r"(?i)no .*batch|not found|available"):
+        checkpoint.run(batch_parameters={"event_day": "2031-01-01"})
