@@ -22,8 +22,8 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check training dags tests
-	$(BIN)/ruff format --check training dags tests
+	$(BIN)/ruff check training dags tests benchmarks
+	$(BIN)/ruff format --check training dags tests benchmarks
 
 docs: install
 	$(BIN)/trainguard docs build

@@ -213,9 +213,10 @@ def bench_backend(backend: str, sizes: Sequence[int], pg_server: str, base: Path
         url = f"sqlite:///{base / backend / 'warehouse.db'}"
         (base / backend).mkdir(parents=True)
     try:
-        env, settings = _workspace(base / f"{backend}-gx", url)
         engine = sa.create_engine(url)
         for rows in sizes:
+            # A GX project per size: one context registering many assets loses its datasource.
+            env, settings = _workspace(base / f"{backend}-{rows}-gx", url)
             print(f"  loading {backend} {rows} rows/day ...", file=sys.stderr, flush=True)
             h30, h1 = load_tables(engine, rows)
             naive = build_checkpoints(engine, settings, h30, h1)
