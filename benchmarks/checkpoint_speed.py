@@ -33,6 +33,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from training.warehouse.partitions import day_str
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LAST_DAY = dt.date(2026, 3, 31)
@@ -42,10 +44,6 @@ HISTORY = 30
 STOCK_EQUIVALENTS = {
     "expect_column_quantiles_to_be_between": "expect_column_quantile_values_to_be_between",
 }
-
-
-def day_str(day: dt.date) -> str:
-    return day.isoformat()
 
 
 def _load_rows(engine: sa.Engine, table: str, frame) -> None:
