@@ -151,3 +151,23 @@ def test_plain_gx_still_lists_batches_when_the_day_is_unknown(scaffolded):
     checkpoint = context.checkpoints.get("events_daily")
     with pytest.raises(Exception, match=r"(?i)no .*batch|not found|available"):
         checkpoint.run(batch_parameters={"event_day": "2031-01-01"})
+
+
+def test_quantile_expectation_on_the_pandas_engine_matches_sql(context_and_batch):
+    """The same counts on a DataFrame (open bounds included) give the same verdicts."""
+    import pandas as pd
+
+    import great_expectations as gx
+    from training.quality.expectations import ExpectColumnQuantilesToBeBetween
+
+    batch, values = context_and_batch
+    ranges = {"quantiles": [0.25, 0.5, 0.75], "value_ranges": [[None, 5], [9, 11], [14, None]]}
+    frame = pd.DataFrame({"x": values})
+    source = gx.get_context(mode="ephemeral").data_sources.add_pandas("p")
+    pandas_batch = source.add_dataframe_asset("f").add_batch_definition_whole_dataframe("all")
+    on_pandas = pandas_batch.get_batch(batch_parameters={"dataframe": frame}).validate(
+        ExpectColumnQuantilesToBeBetween(column="x", quantile_ranges=ranges)
+    )
+    on_sql = batch.validate(ExpectColumnQuantilesToBeBetween(column="x", quantile_ranges=ranges))
+    assert on_pandas.result["details"] == on_sql.result["details"]
+    assert on_pandas.success == on_sql.success

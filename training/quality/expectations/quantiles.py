@@ -33,6 +33,8 @@ QUANTILE_RANGES_DESCRIPTION = (
     "{'quantiles': [q1, q2, ...], 'value_ranges': [[min1, max1], [min2, max2], ...]}, as in GX's "
     "expect_column_quantile_values_to_be_between; a bound of None is open."
 )
+# Placeholder count for an open bound.
+OPEN = -1
 
 
 def _bounds(quantile_ranges: dict) -> list[tuple[float, Any, Any]]:
@@ -44,28 +46,27 @@ def _bounds(quantile_ranges: dict) -> list[tuple[float, Any, Any]]:
 
 class ColumnQuantileBrackets(ColumnAggregateMetricProvider):
     """Non-null values, then per quantile range: values below its minimum, values at or below
-    its maximum (None for an open bound)."""
+    its maximum (``OPEN`` for an open bound, so positions stay fixed)."""
 
     metric_name = "trainguard.column.quantile_brackets"
     value_keys = ("quantile_ranges",)
 
     @column_aggregate_value(engine=PandasExecutionEngine)
-    def _pandas(cls, column: Any, quantile_ranges: dict, **kwargs: Any) -> list[int | None]:
+    def _pandas(cls, column: Any, quantile_ranges: dict, **kwargs: Any) -> list[int]:
         import pandas as pd
 
         values = pd.to_numeric(column.dropna(), errors="coerce").dropna()
-        out: list[int | None] = [len(values)]
+        out = [len(values)]
         for _, lo, hi in _bounds(quantile_ranges):
-            out += [None if lo is None else int((values < lo).sum()), None if hi is None else int((values <= hi).sum())]
+            out += [OPEN if lo is None else int((values < lo).sum()), OPEN if hi is None else int((values <= hi).sum())]
         return out
 
     @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column: Any, quantile_ranges: dict, _dialect: Any = None, **kwargs: Any) -> Any:
         counts = [sa.func.count(column)]
         for _, lo, hi in _bounds(quantile_ranges):
-            # An open bound still takes a slot (a constant), so positions stay fixed.
-            counts.append(sa.literal(-1) if lo is None else count_if(column < lo, _dialect))
-            counts.append(sa.literal(-1) if hi is None else count_if(column <= hi, _dialect))
+            counts.append(sa.literal(OPEN) if lo is None else count_if(column < lo, _dialect))
+            counts.append(sa.literal(OPEN) if hi is None else count_if(column <= hi, _dialect))
         return pack(counts)
 
 
