@@ -30,8 +30,9 @@ class RecordOutcomeAction(ValidationAction):
         from pathlib import Path
 
         from training.errors import WarehouseError
-        from training.quality.docs import finish_site
+        from training.quality.docs import finish_site, suite_page
         from training.quality.history import lost_connection, observation_rows, outcome_rows, record_outcomes
+        from training.quality.index_once import defer_pages, deferring
         from training.settings import current_settings
 
         lost = lost_connection(checkpoint_result)
@@ -41,10 +42,17 @@ class RecordOutcomeAction(ValidationAction):
         pages = self._get_data_docs_pages_from_prior_action(action_context) or {}
         rows = outcome_rows(checkpoint_result, pages)
         record_outcomes(rows, observed=observation_rows(checkpoint_result))
-        # The docs action just wrote these pages with CDN links; make them (and the index) offline.
+        # The docs action just wrote these pages with CDN links (the validation's and its suite's);
+        # make them (and the index) offline.
+        settings = current_settings()
         written = [Path(p["local_site"].removeprefix("file://")) for p in pages.values() if p.get("local_site")]
+        suites = {result.suite_name for result in checkpoint_result.run_results.values()}
+        written += [page for page in (suite_page(settings.data_docs_dir, s) for s in suites) if page.is_file()]
+        if deferring():  # a range run: done once at its end, with the index
+            defer_pages(written)
+            return {"recorded": len(rows)}
         try:
-            finish_site(current_settings(), written)
+            finish_site(settings, written)
         except Exception:  # the outcome is recorded; a docs problem must not turn the run into a crash
             log.warning("could not refresh trainguard's Data Docs pages", exc_info=True)
         return {"recorded": len(rows)}

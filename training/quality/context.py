@@ -23,9 +23,11 @@ def register_extensions() -> None:
     """Import every module that registers custom GX expectations, metrics and actions."""
     import training.quality.actions
     import training.quality.expectations  # noqa: F401
-    from training.quality.known_batch import install
+    from training.quality import index_once, known_batch, template_cache
 
-    install()
+    known_batch.install()
+    index_once.install()
+    template_cache.install()
 
 
 def open_context(settings: Settings | None = None) -> FileDataContext:

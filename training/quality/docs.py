@@ -14,6 +14,12 @@ log = logging.getLogger(__name__)
 SITE_NAME = "local_site"
 
 
+def suite_page(site: Path, suite: str) -> Path:
+    """Where GX's site writes a suite's page (a dotted name is a folder path)."""
+    *folders, last = suite.split(".")
+    return site.joinpath("expectations", *folders, f"{last}.html")
+
+
 def finish_site(settings: Settings, pages: Iterable[Path] | None = None, site: Path | None = None) -> None:
     """After GX wrote pages: trainguard's pages, then rewrite ``pages`` (default all) offline.
 
@@ -26,7 +32,7 @@ def finish_site(settings: Settings, pages: Iterable[Path] | None = None, site: P
 
     site = site or settings.data_docs_dir
     write_site_pages(site, get_engine(settings.warehouse_url), settings.gx_root, final_site=settings.data_docs_dir)
-    todo = None if pages is None else [*pages, site / "index.html"]
+    todo = None if pages is None else list(dict.fromkeys([*pages, site / "index.html"]))
     unknown = make_offline(site, todo)
     if unknown:
         log.warning("Data Docs refer to resources outside the site: %s", ", ".join(unknown))

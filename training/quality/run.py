@@ -7,8 +7,9 @@ a crash or a silent pass.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -94,27 +95,43 @@ def _run_all(
     on_result: Callable[[BatchResult], None] | None,
 ) -> RunResult:
     results: list[BatchResult] = []
-    for value in batch_values:
-        date = value if by_date else None
-        if not batch_has_rows(engine, info.table, info.batch_column, value):
-            result = _empty_batch(info, value, date)
-        else:
-            if context is None:
-                from training.quality.context import check_suites_complete, open_context
-
-                context = open_context(settings)
-                check_suites_complete(context, info.suites)
-            result = _run_one(context, info, value, date)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+    checkpoint = None
+    with contextlib.ExitStack() as stack:
+        for value in batch_values:
+            date = value if by_date else None
+            if not batch_has_rows(engine, info.table, info.batch_column, value):
+                result = _empty_batch(info, value, date)
+            else:
+                if checkpoint is None:
+                    context, checkpoint = _open(stack, settings, info, context, several=len(batch_values) > 1)
+                result = _run_one(context, checkpoint, info, value, date)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return RunResult(checkpoint=name, results=results)
 
 
-def _run_one(context: FileDataContext, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
+def _open(
+    stack: contextlib.ExitStack,
+    settings: Settings,
+    info: CheckpointInfo,
+    context: FileDataContext | None,
+    several: bool,
+) -> tuple[FileDataContext, Any]:
+    """The context and checkpoint for a run; a run of several batches builds the docs index once."""
+    from training.quality.context import check_suites_complete, open_context
+    from training.quality.index_once import one_index_per_run
+
+    context = context or open_context(settings)
+    check_suites_complete(context, info.suites)
+    if several:
+        stack.enter_context(one_index_per_run(context, settings))
+    return context, context.checkpoints.get(info.name)
+
+
+def _run_one(context: FileDataContext, checkpoint, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
     from training.quality.known_batch import known_batch
 
-    checkpoint = context.checkpoints.get(info.name)
     try:
         with known_batch(info.batch_column, value):
             gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
