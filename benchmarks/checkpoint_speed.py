@@ -43,6 +43,8 @@ HISTORY = 30
 # Stock GX expectations that trainguard's suites replace with single-scan equivalents.
 STOCK_EQUIVALENTS = {
     "expect_column_quantiles_to_be_between": "expect_column_quantile_values_to_be_between",
+    "expect_column_distinct_count_to_be_between": "expect_column_unique_value_count_to_be_between",
+    "expect_column_distinct_proportion_to_be_between": "expect_column_proportion_of_unique_values_to_be_between",
 }
 
 

@@ -48,7 +48,7 @@ def test_scaffold_covers_every_column_of_an_unfamiliar_table(wide):
     # user_id has thousands of distinct values: no value set or drift, a uniqueness band instead.
     assert "user_id" not in by_type["expect_column_values_to_be_in_set"]
     assert "user_id" not in by_type["expect_column_js_distance_to_be_less_than"]
-    assert "user_id" in by_type["expect_column_proportion_of_unique_values_to_be_between"]
+    assert "user_id" in by_type["expect_column_distinct_proportion_to_be_between"]
     returning = [e for e in suite["expectations"] if e["kwargs"].get("column") == "is_returning"]
     assert {e["type"] for e in returning} == {
         "expect_column_values_to_be_in_type_list",

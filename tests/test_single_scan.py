@@ -134,9 +134,11 @@ def test_a_day_is_validated_without_listing_history_or_sorting(scaffolded):
     on_table = [s for s in statements if "FROM events" in s or "FROM (SELECT * FROM events" in s]
     assert not [s for s in on_table if "distinct(event_day)" in s.lower() or "DISTINCT event_day" in s]
     assert not [s for s in on_table if "ORDER BY" in s and "OFFSET" in s], "quantiles must not sort the day"
-    assert not [s for s in on_table if "GROUP BY" in s and "event_day" not in s.split("GROUP BY")[-1]], (
-        "bucket counts must join the bundled query"
-    )
+    grouped = [s for s in on_table if "GROUP BY" in s and "event_day" not in s.split("GROUP BY")[-1]]
+    # The only grouped scans are distinct counts (count(DISTINCT) in the bundle would stop
+    # PostgreSQL from running it in parallel); bucket counts join the bundled query.
+    assert grouped and all(s.startswith("SELECT count(*) AS count_1, coalesce(sum(anon_") for s in grouped), grouped
+    assert not [s for s in on_table if "count(DISTINCT" in s]
     # Examples of unexpected values are not fetched (LIMIT 0), so they cost no scan.
     assert limits and set(limits) == {0}
     assert len([s for s in on_table if "FILTER (WHERE" in s]) == 1, "drift and quantile counts: one statement"
@@ -171,3 +173,44 @@ def test_quantile_expectation_on_the_pandas_engine_matches_sql(context_and_batch
     on_sql = batch.validate(ExpectColumnQuantilesToBeBetween(column="x", quantile_ranges=ranges))
     assert on_pandas.result["details"] == on_sql.result["details"]
     assert on_pandas.success == on_sql.success
+
+
+@pytest.mark.parametrize("column", ["x", "y"])
+def test_distinct_expectations_match_gx_on_sql_and_pandas(context_and_batch, column):
+    """Same observed values and verdicts as GX's count(DISTINCT) expectations, nulls ignored."""
+    import pandas as pd
+
+    import great_expectations as gx
+    from great_expectations.expectations import (
+        ExpectColumnProportionOfUniqueValuesToBeBetween,
+        ExpectColumnUniqueValueCountToBeBetween,
+    )
+    from training.quality.expectations import (
+        ExpectColumnDistinctCountToBeBetween,
+        ExpectColumnDistinctProportionToBeBetween,
+    )
+
+    batch, values = context_and_batch
+    frame = pd.DataFrame({"x": values, "y": [None if i % 7 == 0 else v + 0.5 for i, v in enumerate(values)]})
+    source = gx.get_context(mode="ephemeral").data_sources.add_pandas("p")
+    pandas_batch = source.add_dataframe_asset("f").add_batch_definition_whole_dataframe("all")
+    on_pandas = pandas_batch.get_batch(batch_parameters={"dataframe": frame})
+    pairs = [
+        (
+            ExpectColumnDistinctCountToBeBetween,
+            ExpectColumnUniqueValueCountToBeBetween,
+            [(21, 21), (5, 20), (None, 21)],
+        ),
+        (
+            ExpectColumnDistinctProportionToBeBetween,
+            ExpectColumnProportionOfUniqueValuesToBeBetween,
+            [(0.0, 0.06), (0.06, 1.0), (0.05, None)],
+        ),
+    ]
+    for ours, stock, ranges in pairs:
+        for lo, hi in ranges:
+            expected = batch.validate(stock(column=column, min_value=lo, max_value=hi))
+            for target in (batch, on_pandas):
+                got = target.validate(ours(column=column, min_value=lo, max_value=hi))
+                assert got.success == expected.success, (ours.__name__, column, lo, hi)
+                assert got.result["observed_value"] == pytest.approx(expected.result["observed_value"])

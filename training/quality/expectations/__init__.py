@@ -1,5 +1,9 @@
 """trainguard's custom GX expectations; importing this package registers all of them."""
 
+from training.quality.expectations.distinct import (
+    ExpectColumnDistinctCountToBeBetween,
+    ExpectColumnDistinctProportionToBeBetween,
+)
 from training.quality.expectations.drift import ExpectColumnJsDistanceToBeLessThan, ExpectColumnPsiToBeLessThan
 from training.quality.expectations.interval import ExpectDayMetricToBeWithinRatioOfDaysBack
 from training.quality.expectations.model_baseline import ExpectModelMetricToBeWithinBaseline
@@ -14,6 +18,8 @@ from training.quality.expectations.quantiles import ExpectColumnQuantilesToBeBet
 from training.quality.expectations.value_check import ExpectQueryValueToBeWithinTolerance
 
 __all__ = [
+    "ExpectColumnDistinctCountToBeBetween",
+    "ExpectColumnDistinctProportionToBeBetween",
     "ExpectColumnJsDistanceToBeLessThan",
     "ExpectColumnPsiToBeLessThan",
     "ExpectColumnQuantilesToBeBetween",

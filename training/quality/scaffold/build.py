@@ -270,14 +270,12 @@ def _text_expectations(col: ColumnProfile, options: ScaffoldOptions, label: str)
     k = options.k
     categories, per_day = _categorical_buckets(col)
     out = [
-        _between(
-            "expect_column_unique_value_count_to_be_between", col, "distinct", k, label, integer=True, lower_limit=0
-        )
+        _between("expect_column_distinct_count_to_be_between", col, "distinct", k, label, integer=True, lower_limit=0)
     ]
     if col.overflowed or len(categories) > options.max_categories:
         out.append(
             _between(
-                "expect_column_proportion_of_unique_values_to_be_between",
+                "expect_column_distinct_proportion_to_be_between",
                 col,
                 "unique_proportion",
                 k,
