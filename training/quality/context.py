@@ -23,10 +23,11 @@ def register_extensions() -> None:
     """Import every module that registers custom GX expectations, metrics and actions."""
     import training.quality.actions
     import training.quality.expectations  # noqa: F401
-    from training.quality import index_once, known_batch, template_cache
+    from training.quality import index_cache, index_once, known_batch, template_cache
 
     known_batch.install()
     index_once.install()
+    index_cache.install()
     template_cache.install()
 
 

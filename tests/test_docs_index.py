@@ -1,7 +1,10 @@
-"""A range run keeps the audit trail complete while building the Data Docs index only once."""
+"""Data Docs after each run: a range builds the index once, the index reads no old results, and
+every page a run writes is offline."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import jinja2
@@ -85,3 +88,54 @@ def test_templates_are_compiled_once_per_process(settings, monkeypatch):
     run = run_checkpoint("trips_daily", ["2026-09-04"], settings=settings)
     assert _page(run.results[0]).is_file()
     assert compiled == []
+
+
+def _index_links(site: Path) -> list[str]:
+    text = (site / "index.html").read_text()
+    return sorted(set(re.findall(r"validations/[^\"'?]+\.html", text)))
+
+
+def test_the_index_reads_no_stored_result_twice_and_matches_gx(settings, monkeypatch):
+    """Rebuilding the index answers from the kept entries (no validation result is loaded) and
+    lists exactly what GX's own builder lists; a corrupted entries file only costs a full read."""
+    from great_expectations.data_context import AbstractDataContext
+
+    from training.quality.context import open_context
+    from training.quality.index_cache import FILE_NAME
+
+    context = open_context(settings)
+    entries = settings.gx_root / "uncommitted" / FILE_NAME
+    run_checkpoint("trips_daily", ["2026-09-07"], settings=settings)
+    assert entries.is_file()
+    kept = json.loads(entries.read_text())
+    stored = list((settings.gx_root / "uncommitted" / "validations").rglob("*.json"))
+    assert len(kept) == len(stored)
+
+    loads: list[object] = []
+    original = AbstractDataContext.get_validation_result
+
+    def counting(self, *args, **kwargs):
+        loads.append(kwargs.get("run_id"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractDataContext, "get_validation_result", counting)
+    site = settings.data_docs_dir
+    builder = context._init_site_builder_for_data_docs_site_creation(
+        site_name="local_site", site_config=context.variables.data_docs_sites["local_site"]
+    )
+    builder.site_index_builder.build()
+    assert loads == []
+    cached = _index_links(site)
+    assert len(cached) == len(stored)
+
+    entries.write_text("{not json")
+    builder.site_index_builder.build()
+    assert len(loads) == len(stored)
+    assert _index_links(site) == cached
+    assert len(json.loads(entries.read_text())) == len(stored)
+
+    # GX's own builder, without the kept entries, lists the same validations.
+    stock = DefaultSiteIndexBuilder._add_validations_to_index_links.__wrapped__
+    monkeypatch.setattr(DefaultSiteIndexBuilder, "_add_validations_to_index_links", stock)
+    builder.site_index_builder.build()
+    assert _index_links(site) == cached
