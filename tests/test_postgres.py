@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -179,3 +182,32 @@ def test_two_writers_of_the_same_model_at_once_store_it_once(postgres_url):
         rows = conn.execute(sa.text("SELECT COUNT(*) FROM trainguard_model_metrics WHERE model_id = 'same-day-model'"))
         assert rows.scalar_one() == 3
     engine.dispose()
+
+
+SHOW_SESSION = """
+import sqlalchemy as sa
+from training.quality.context import open_context
+from training.settings import get_settings
+from training.warehouse.engine import get_engine
+
+gx_engine = open_context().data_sources.get("warehouse").get_engine()
+for engine in (gx_engine, get_engine(get_settings().warehouse_url)):
+    with engine.connect() as conn:
+        print(conn.execute(sa.text("SHOW jit")).scalar(), conn.execute(sa.text("SHOW work_mem")).scalar())
+"""
+
+
+def test_sessions_start_with_the_configured_options(postgres_url):
+    """GX's engine and trainguard's own start without JIT (TRAINGUARD_POSTGRES_OPTIONS), options
+    in the URL are kept, and an empty setting leaves the server's defaults."""
+    url = f"{postgres_url}?options=-c%20work_mem%3D5MB"
+    for options, jit in ((None, "off"), ("", "on")):
+        env = {**os.environ, "TRAINGUARD_WAREHOUSE_URL": url}
+        env.pop("TRAINGUARD_POSTGRES_OPTIONS", None)
+        if options is not None:
+            env["TRAINGUARD_POSTGRES_OPTIONS"] = options
+        proc = subprocess.run(
+            [sys.executable, "-c", SHOW_SESSION], env=env, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.split() == [jit, "5MB"] * 2

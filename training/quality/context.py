@@ -24,7 +24,9 @@ def register_extensions() -> None:
     import training.quality.actions
     import training.quality.expectations  # noqa: F401
     from training.quality import index_cache, index_once, known_batch, template_cache
+    from training.warehouse.engine import install_session_options
 
+    install_session_options()
     known_batch.install()
     index_once.install()
     index_cache.install()

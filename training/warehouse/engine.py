@@ -19,6 +19,27 @@ def masked_url(url: str) -> str:
         return "<unparseable url>"
 
 
+_SESSION_OPTIONS_INSTALLED = False
+
+
+def install_session_options() -> None:
+    """Start every PostgreSQL session trainguard or GX opens in this process with
+    ``settings.postgres_options`` (``TRAINGUARD_POSTGRES_OPTIONS``), after any options in the URL."""
+    global _SESSION_OPTIONS_INSTALLED
+    if _SESSION_OPTIONS_INSTALLED:
+        return
+
+    def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
+        from training.settings import current_settings
+
+        options = current_settings().postgres_options
+        if options and dialect.name == "postgresql" and dialect.driver in ("psycopg2", "psycopg"):
+            cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
+
+    sa.event.listen(sa.engine.Engine, "do_connect", do_connect)
+    _SESSION_OPTIONS_INSTALLED = True
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> sa.Engine:
     """An engine for ``url``; for SQLite the database folder is created."""
@@ -29,6 +50,7 @@ def get_engine(url: str) -> sa.Engine:
         raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    install_session_options()
     return sa.create_engine(parsed, pool_pre_ping=True)
 
 
