@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jinja2
@@ -88,6 +90,30 @@ def test_templates_are_compiled_once_per_process(settings, monkeypatch):
     run = run_checkpoint("trips_daily", ["2026-09-04"], settings=settings)
     assert _page(run.results[0]).is_file()
     assert compiled == []
+
+
+COUNT_COMPILES = """
+import jinja2
+compiled = []
+original = jinja2.Environment.compile
+def compile(self, source, name=None, *args, **kwargs):
+    if name is not None:  # a template file (altair compiles unnamed strings when imported)
+        compiled.append(name)
+    return original(self, source, name, *args, **kwargs)
+jinja2.Environment.compile = compile
+from training.quality.run import run_checkpoint
+assert run_checkpoint("trips_daily", ["2026-09-02"]).results[0].docs_page
+print(len(compiled))
+"""
+
+
+def test_a_new_process_reuses_the_compiled_templates(settings):
+    """A CLI call or an Airflow task is a new process: it loads the templates compiled before."""
+    run_checkpoint("trips_daily", ["2026-09-02"], settings=settings)
+    assert list((settings.var_dir / "cache" / "jinja").iterdir())
+    proc = subprocess.run([sys.executable, "-c", COUNT_COMPILES], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-1] == "0"
 
 
 def _index_links(site: Path) -> list[str]:
