@@ -23,7 +23,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
 from training.quality.distributions import bucket_labels, drift_score, largest_shift
-from training.quality.expectations.packed import count_if, pack, unpack
+from training.quality.expectations.packed import count_if, pack, threshold, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _bin_counts(column: Any, edges: list[float], dialect: Any) -> list[Any]:
     """Per-bin counts as differences of "values below each edge": one comparison per edge and
     row (the subtractions happen once, on the aggregates). The last bin is every other non-null
     value, so values SQLite stores as text in a numeric column (a type change) are counted."""
-    below = [count_if(column < edge, dialect) for edge in edges]
+    below = [count_if(column < threshold(edge, dialect), dialect) for edge in edges]
     upper = [*below, sa.func.count(column)]
     return [upper[0], *(hi - lo for lo, hi in itertools.pairwise(upper))]
 

@@ -24,6 +24,15 @@ def count_if(condition: Any, dialect: Any = None) -> Any:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
+def threshold(value: float, dialect: Any = None) -> Any:
+    """``value`` as a comparison bound. On PostgreSQL a Python float arrives as a ``numeric``
+    literal, and an integer column compared with it is converted to ``numeric`` on every row
+    (0.3 s of a 1M-row day for two integer columns); a ``double precision`` bound avoids that."""
+    if dialect is not None and dialect.name == "postgresql":
+        return sa.cast(sa.literal(float(value)), sa.Float)
+    return value
+
+
 def pack(counts: Sequence[Any]) -> Any:
     """One text expression ``'c1,c2,...'`` from count expressions (``||`` or the dialect's concat)."""
     parts = [sa.cast(c, sa.String) for c in counts]

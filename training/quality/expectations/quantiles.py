@@ -23,7 +23,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
     column_aggregate_value,
 )
 
-from training.quality.expectations.packed import count_if, pack, unpack
+from training.quality.expectations.packed import count_if, pack, threshold, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -65,8 +65,8 @@ class ColumnQuantileBrackets(ColumnAggregateMetricProvider):
     def _sqlalchemy(cls, column: Any, quantile_ranges: dict, _dialect: Any = None, **kwargs: Any) -> Any:
         counts = [sa.func.count(column)]
         for _, lo, hi in _bounds(quantile_ranges):
-            counts.append(sa.literal(OPEN) if lo is None else count_if(column < lo, _dialect))
-            counts.append(sa.literal(OPEN) if hi is None else count_if(column <= hi, _dialect))
+            counts.append(sa.literal(OPEN) if lo is None else count_if(column < threshold(lo, _dialect), _dialect))
+            counts.append(sa.literal(OPEN) if hi is None else count_if(column <= threshold(hi, _dialect), _dialect))
         return pack(counts)
 
 
