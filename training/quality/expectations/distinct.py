@@ -69,7 +69,33 @@ class ColumnDistinctAndNonNull(ColumnAggregateMetricProvider):
         return [int(distinct), int(nonnull)]
 
 
-class ExpectColumnDistinctCountToBeBetween(ExpectColumnUniqueValueCountToBeBetween):
+class _FromDistinctCounts:
+    """The metric and verdict shared by both expectations: GX's min/max check (strict bounds,
+    rendering) on the value ``_observed`` derives from the grouped counts."""
+
+    library_metadata: ClassVar[dict[str, Any]] = LIBRARY_METADATA
+    metric_dependencies = (METRIC,)
+
+    @staticmethod
+    def _observed(distinct: int, nonnull: int) -> float:
+        raise NotImplementedError
+
+    def _validate(
+        self,
+        metrics: dict,
+        runtime_configuration: dict | None = None,
+        execution_engine: ExecutionEngine | None = None,
+    ) -> dict:
+        observed = self._observed(*metrics[METRIC])
+        return self._validate_metric_value_between(
+            metric_name=METRIC,
+            metrics={METRIC: observed},
+            runtime_configuration=runtime_configuration,
+            execution_engine=execution_engine,
+        )
+
+
+class ExpectColumnDistinctCountToBeBetween(_FromDistinctCounts, ExpectColumnUniqueValueCountToBeBetween):
     """Expect the number of distinct non-null values of a column to be between a minimum and a maximum.
 
     GX's ``expect_column_unique_value_count_to_be_between`` with the count taken from a grouped
@@ -87,25 +113,12 @@ class ExpectColumnDistinctCountToBeBetween(ExpectColumnUniqueValueCountToBeBetwe
         An ExpectationSuiteValidationResult whose ``observed_value`` is the distinct count.
     """
 
-    library_metadata: ClassVar[dict[str, Any]] = LIBRARY_METADATA
-    metric_dependencies = (METRIC,)
-
-    def _validate(
-        self,
-        metrics: dict,
-        runtime_configuration: dict | None = None,
-        execution_engine: ExecutionEngine | None = None,
-    ) -> dict:
-        distinct, _ = metrics[METRIC]
-        return self._validate_metric_value_between(
-            metric_name=METRIC,
-            metrics={METRIC: distinct},
-            runtime_configuration=runtime_configuration,
-            execution_engine=execution_engine,
-        )
+    @staticmethod
+    def _observed(distinct: int, nonnull: int) -> float:
+        return distinct
 
 
-class ExpectColumnDistinctProportionToBeBetween(ExpectColumnProportionOfUniqueValuesToBeBetween):
+class ExpectColumnDistinctProportionToBeBetween(_FromDistinctCounts, ExpectColumnProportionOfUniqueValuesToBeBetween):
     """Expect the share of distinct values among a column's non-null values to be between a minimum
     and a maximum.
 
@@ -124,19 +137,6 @@ class ExpectColumnDistinctProportionToBeBetween(ExpectColumnProportionOfUniqueVa
         An ExpectationSuiteValidationResult whose ``observed_value`` is the proportion.
     """
 
-    library_metadata: ClassVar[dict[str, Any]] = LIBRARY_METADATA
-    metric_dependencies = (METRIC,)
-
-    def _validate(
-        self,
-        metrics: dict,
-        runtime_configuration: dict | None = None,
-        execution_engine: ExecutionEngine | None = None,
-    ) -> dict:
-        distinct, nonnull = metrics[METRIC]
-        return self._validate_metric_value_between(
-            metric_name=METRIC,
-            metrics={METRIC: distinct / nonnull if nonnull else 0.0},
-            runtime_configuration=runtime_configuration,
-            execution_engine=execution_engine,
-        )
+    @staticmethod
+    def _observed(distinct: int, nonnull: int) -> float:
+        return distinct / nonnull if nonnull else 0.0
