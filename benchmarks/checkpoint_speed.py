@@ -6,7 +6,8 @@
 For each backend (SQLite file, a fresh PostgreSQL database) and day size (rows per day), it
 loads the demo schema twice: a table holding 30 days and one holding only the validated day
 (plus the day its row-count interval check compares with), scaffolds a suite from 8 reference
-days, and measures, each in a fresh process with imports excluded:
+days, and measures, each in a fresh process with imports excluded (the fastest of three when a run
+takes under 10 s):
   (a) ``run_checkpoint`` of the scaffolded suite on the last day (trainguard's path), and the
       whole ``trainguard checkpoint run`` CLI process;
   (b) the single-scan floor: one hand-written aggregate query over the same day;
@@ -158,6 +159,15 @@ def build_checkpoints(engine: sa.Engine, settings, h30: str, h1: str) -> str:
 
 
 def measure(env: dict[str, str], mode: str, checkpoint: str, table: str, day: dt.date) -> dict:
+    """The fastest of three runs, each in a fresh process (one run when it takes over 10 s):
+    the first process after scaffolding also compiles GX's templates and warms the database."""
+    runs = [_measure_once(env, mode, checkpoint, table, day)]
+    while len(runs) < 3 and runs[0]["seconds"] < 10:
+        runs.append(_measure_once(env, mode, checkpoint, table, day))
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def _measure_once(env: dict[str, str], mode: str, checkpoint: str, table: str, day: dt.date) -> dict:
     out = subprocess.run(
         [
             sys.executable,
@@ -225,7 +235,8 @@ def bench_backend(backend: str, sizes: Sequence[int], pg_server: str, base: Path
             fast30 = measure(env, "fast", h30, h30, LAST_DAY)
             fast1 = measure(env, "fast", h1, h1, LAST_DAY)
             naive30 = measure(env, "naive", naive, naive, LAST_DAY)
-            cli = timed([str(BIN / "trainguard"), "checkpoint", "run", h30, "--date", day_str(LAST_DAY)], env)
+            cli_run = [str(BIN / "trainguard"), "checkpoint", "run", h30, "--date", day_str(LAST_DAY)]
+            cli = min(timed(cli_run, env) for _ in range(3 if fast30["seconds"] < 10 else 1))
             count = sa.text(f"SELECT COUNT(*) FROM {h30} WHERE ds = :d")
             with engine.connect() as conn:
                 day_rows = conn.execute(count, {"d": day_str(LAST_DAY)}).scalar()
