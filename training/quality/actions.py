@@ -32,7 +32,7 @@ class RecordOutcomeAction(ValidationAction):
         from training.errors import WarehouseError
         from training.quality.docs import finish_site, suite_page
         from training.quality.history import lost_connection, observation_rows, outcome_rows, record_outcomes
-        from training.quality.index_once import defer_pages, deferring
+        from training.quality.index_once import defer_pages
         from training.settings import current_settings
 
         lost = lost_connection(checkpoint_result)
@@ -48,8 +48,7 @@ class RecordOutcomeAction(ValidationAction):
         written = [Path(p["local_site"].removeprefix("file://")) for p in pages.values() if p.get("local_site")]
         suites = {result.suite_name for result in checkpoint_result.run_results.values()}
         written += [page for page in (suite_page(settings.data_docs_dir, s) for s in suites) if page.is_file()]
-        if deferring():  # a range run: done once at its end, with the index
-            defer_pages(written)
+        if defer_pages(written):  # a range run: done once at its end, with the index
             return {"recorded": len(rows)}
         try:
             finish_site(settings, written)

@@ -15,16 +15,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from training.atomic_files import write_atomically
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "trainguard_index_entries.json"
 META_KEYS = ("batch_kwargs", "batch_spec", "active_batch_definition")
-_installed = False
 
 
 def _load(path: Path) -> dict[str, dict]:
@@ -38,11 +37,7 @@ def _load(path: Path) -> dict[str, dict]:
 def _save(path: Path, entries: dict[str, dict]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(entries, handle, default=str)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)  # readers see the old file or the new one, never half of one
+        write_atomically(path, json.dumps(entries, default=str))
     except OSError:
         log.warning("could not save the Data Docs index entries to %s", path, exc_info=True)
 
@@ -85,11 +80,9 @@ class _CachingContext:
         )
 
 
+@functools.cache
 def install() -> None:
     """Wrap GX's site index builder once per process (GX is pinned: see requirements.txt)."""
-    global _installed
-    if _installed:
-        return
     from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
 
     add_links = DefaultSiteIndexBuilder._add_validations_to_index_links
@@ -113,4 +106,3 @@ def install() -> None:
             _save(path, kept)
 
     DefaultSiteIndexBuilder._add_validations_to_index_links = _add_validations_to_index_links
-    _installed = True

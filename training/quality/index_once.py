@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,19 +36,16 @@ class _Pending:
 
 
 _PENDING: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar("trainguard_index_once", default=None)
-_installed = False
 
 
-def deferring() -> bool:
-    """Whether the index and trainguard's site pages wait for the end of the current run."""
-    return _PENDING.get() is not None
-
-
-def defer_pages(pages: list[Path]) -> None:
-    """Pages the docs action wrote in this run: made offline with the index at the end."""
+def defer_pages(pages: list[Path]) -> bool:
+    """In a range run, keep ``pages`` (just written by the docs action) to be made offline with
+    the index at its end, and say so; outside one, do nothing and return False."""
     pending = _PENDING.get()
-    if pending is not None:
-        pending.pages += pages
+    if pending is None:
+        return False
+    pending.pages += pages
+    return True
 
 
 @contextlib.contextmanager
@@ -75,11 +73,9 @@ def _finish(context: FileDataContext, settings: Settings, pending: _Pending) -> 
         log.warning("could not build the Data Docs index", exc_info=True)
 
 
+@functools.cache
 def install() -> None:
     """Wrap GX's docs action once per process (GX is pinned: see requirements.txt)."""
-    global _installed
-    if _installed:
-        return
     from great_expectations.checkpoint.actions import DataDocsAction
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
@@ -103,4 +99,3 @@ def install() -> None:
         )
 
     DataDocsAction._build_data_docs = _build_data_docs
-    _installed = True

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 _KNOWN: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("trainguard_known_batch", default=None)
-_installed = False
 
 
 @contextlib.contextmanager
@@ -29,11 +29,9 @@ def known_batch(column: str, value: str) -> Iterator[None]:
         _KNOWN.reset(token)
 
 
+@functools.cache
 def install() -> None:
     """Wrap GX's column-value partitioner once per process (GX is pinned: see requirements.txt)."""
-    global _installed
-    if _installed:
-        return
     from great_expectations.datasource.fluent.sql_datasource import SqlPartitionerColumnValue
 
     listing = SqlPartitionerColumnValue.param_defaults
@@ -45,4 +43,3 @@ def install() -> None:
         return listing(self, sql_asset)
 
     SqlPartitionerColumnValue.param_defaults = param_defaults
-    _installed = True

@@ -13,6 +13,8 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from training.atomic_files import write_atomically
+
 ASSETS = Path(__file__).parent / "docs_assets" / "vendor"
 VENDOR_DIR = "static/vendor"
 
@@ -99,7 +101,5 @@ def make_offline(site: Path, pages: Iterable[Path] | None = None) -> list[str]:
         new, missing = _rewrite(text, page, site)
         unknown += missing
         if new != text:
-            tmp = page.with_suffix(".html.tmp")
-            tmp.write_text(new, encoding="utf-8")
-            os.replace(tmp, page)
+            write_atomically(page, new)
     return sorted(set(unknown))

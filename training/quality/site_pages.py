@@ -13,6 +13,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from training.atomic_files import write_atomically
 from training.warehouse.tables import ensure_tables, models, observations, production, validations
 
 PAGES_DIR = "trainguard"
@@ -204,7 +205,5 @@ def write_site_pages(site: Path, engine: sa.Engine, gx_root: Path, final_site: P
     folder.mkdir(exist_ok=True)
     pages = {"runs.html": runs_page(site, engine, final_site), **history_pages(engine, gx_root)}
     for name, content in pages.items():
-        tmp = folder / f".{name}.tmp"
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, folder / name)
+        write_atomically(folder / name, content)
     link_index(site)

@@ -10,15 +10,14 @@ an upgrade is recompiled; an unreadable or unwritable folder only costs the comp
 
 from __future__ import annotations
 
-import os
-import tempfile
+import functools
 from pathlib import Path
 from typing import Any
 
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
-_installed = False
+from training.atomic_files import write_atomically
 
 
 class SharedBytecodeCache(BytecodeCache):
@@ -49,25 +48,17 @@ class SharedBytecodeCache(BytecodeCache):
         try:
             folder = self._folder()
             folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{bucket.key}.")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(code)
-            os.replace(tmp, folder / bucket.key)  # concurrent processes never read half an entry
+            write_atomically(folder / bucket.key, code)  # concurrent processes never read half an entry
         except OSError:
             pass
-
-    def clear(self) -> None:
-        self._code.clear()
 
 
 SHARED = SharedBytecodeCache()
 
 
+@functools.cache
 def install() -> None:
     """Give every GX Jinja view the shared cache (GX is pinned: see requirements.txt)."""
-    global _installed
-    if _installed:
-        return
     from great_expectations.render.view.view import DefaultJinjaView
 
     init = DefaultJinjaView.__init__
@@ -77,4 +68,3 @@ def install() -> None:
         self.env.bytecode_cache = SHARED
 
     DefaultJinjaView.__init__ = init_with_cache
-    _installed = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,15 +19,10 @@ def masked_url(url: str) -> str:
         return "<unparseable url>"
 
 
-_SESSION_OPTIONS_INSTALLED = False
-
-
+@cache
 def install_session_options() -> None:
     """Start every PostgreSQL session trainguard or GX opens in this process with
     ``settings.postgres_options`` (``TRAINGUARD_POSTGRES_OPTIONS``), after any options in the URL."""
-    global _SESSION_OPTIONS_INSTALLED
-    if _SESSION_OPTIONS_INSTALLED:
-        return
 
     def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
         from training.settings import current_settings
@@ -37,7 +32,6 @@ def install_session_options() -> None:
             cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
 
     sa.event.listen(sa.engine.Engine, "do_connect", do_connect)
-    _SESSION_OPTIONS_INSTALLED = True
 
 
 @lru_cache(maxsize=8)
