@@ -46,7 +46,10 @@ STOCK_EQUIVALENTS = {
     "expect_column_quantiles_to_be_between": "expect_column_quantile_values_to_be_between",
     "expect_column_distinct_count_to_be_between": "expect_column_unique_value_count_to_be_between",
     "expect_column_distinct_proportion_to_be_between": "expect_column_proportion_of_unique_values_to_be_between",
+    "expect_column_mode_to_be_in_set": "expect_column_most_common_value_to_be_in_set",
 }
+# Arguments of those equivalents that the stock expectations do not have.
+TRAINGUARD_ONLY_KWARGS = ("known_values",)
 
 
 def _load_rows(engine: sa.Engine, table: str, frame) -> None:
@@ -141,7 +144,9 @@ def build_checkpoints(engine: sa.Engine, settings, h30: str, h1: str) -> str:
     asset = context.data_sources.get("warehouse").add_table_asset(name=naive, table_name=naive)
     batch = asset.add_batch_definition_daily("daily", column="ds", validate_batchable=False)
     stock = [
-        get_expectation_impl(STOCK_EQUIVALENTS.get(c["type"], c["type"]))(**c["kwargs"])
+        get_expectation_impl(STOCK_EQUIVALENTS.get(c["type"], c["type"]))(
+            **{k: v for k, v in c["kwargs"].items() if k not in TRAINGUARD_ONLY_KWARGS}
+        )
         for c in configs
         if c["type"] not in ("expect_day_metric_to_be_within_ratio_of_days_back",)
     ]

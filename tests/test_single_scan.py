@@ -214,3 +214,69 @@ def test_distinct_expectations_match_gx_on_sql_and_pandas(context_and_batch, col
                 got = target.validate(ours(column=column, min_value=lo, max_value=hi))
                 assert got.success == expected.success, (ours.__name__, column, lo, hi)
                 assert got.result["observed_value"] == pytest.approx(expected.result["observed_value"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "scans"),
+    [
+        ([], 0),  # only known values: both answers come from the bundled counts
+        (["zz"] * 3, 1),  # a rare new value: the mode is still decided, the distinct count scans
+        (["zz"] * 300, 2),  # a new value more frequent than any known one: both scan
+        (["b"] * 20, 0),  # a tie for the most common value
+    ],
+)
+def test_distinct_count_and_mode_from_known_value_counts(tmp_path, extra, scans):
+    """With ``known_values``, the distinct count and the modes match GX's stock expectations,
+    and a grouped scan of the batch runs only when the known-value counts cannot decide."""
+    import great_expectations as gx
+    from great_expectations.expectations import (
+        ExpectColumnMostCommonValueToBeInSet,
+        ExpectColumnUniqueValueCountToBeBetween,
+    )
+    from training.quality.context import register_extensions
+    from training.quality.expectations import ExpectColumnDistinctCountToBeBetween, ExpectColumnModeToBeInSet
+
+    register_extensions()
+    rng = random.Random(3)
+    kinds = [rng.choice("aab" * 3 + "c") for _ in range(200)] + extra + [None] * 9
+    path = tmp_path / "k.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE k (kind TEXT)"))
+        conn.execute(sa.text("INSERT INTO k VALUES (:kind)"), [{"kind": k} for k in kinds])
+    engine.dispose()
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_sqlite("k", connection_string=f"sqlite:///{path}").add_table_asset("k", "k")
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    known = ["a", "b", "c"]
+    suite = gx.ExpectationSuite(
+        name="k",
+        expectations=[
+            ExpectColumnDistinctCountToBeBetween(column="kind", min_value=3, max_value=3, known_values=known),
+            ExpectColumnModeToBeInSet(column="kind", value_set=["a"], known_values=known),
+        ],
+    )
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        ours = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    stock = batch.validate(
+        gx.ExpectationSuite(
+            name="stock",
+            expectations=[
+                ExpectColumnUniqueValueCountToBeBetween(column="kind", min_value=3, max_value=3),
+                ExpectColumnMostCommonValueToBeInSet(column="kind", value_set=["a"]),
+            ],
+        )
+    )
+    for mine, theirs in zip(ours.results, stock.results, strict=True):
+        assert mine.success == theirs.success
+        observed = theirs.result["observed_value"]
+        assert mine.result["observed_value"] == (sorted(observed) if isinstance(observed, list) else observed)
+    assert len([s for s in statements if "GROUP BY" in s]) == scans, statements

@@ -14,6 +14,7 @@ from training.quality.expectations.model_history import (
     ExpectModelSlicesToBeConsistent,
     ExpectModelTopFeaturesToBeStable,
 )
+from training.quality.expectations.modes import ExpectColumnModeToBeInSet
 from training.quality.expectations.quantiles import ExpectColumnQuantilesToBeBetween
 from training.quality.expectations.value_check import ExpectQueryValueToBeWithinTolerance
 
@@ -21,6 +22,7 @@ __all__ = [
     "ExpectColumnDistinctCountToBeBetween",
     "ExpectColumnDistinctProportionToBeBetween",
     "ExpectColumnJsDistanceToBeLessThan",
+    "ExpectColumnModeToBeInSet",
     "ExpectColumnPsiToBeLessThan",
     "ExpectColumnQuantilesToBeBetween",
     "ExpectDayMetricToBeWithinRatioOfDaysBack",

@@ -7,15 +7,20 @@ run on one core: on a 1M-row day it took 2.4 s instead of 1.3 s. A ``GROUP BY co
 own query runs in parallel (about 0.1 s per low-cardinality column there) and gives the
 non-null count too, so the unique share needs nothing else.
 
+With ``known_values`` (a categorical column's known value set) the count comes from the
+column's known-value counts in the bundled query when no other value occurs, and the grouped
+scan runs only when one does (``known_values.py``).
+
 The expectations here are GX's ``expect_column_unique_value_count_to_be_between`` and
 ``expect_column_proportion_of_unique_values_to_be_between`` with this metric underneath: same
-arguments, same verdicts, same rendering.
+arguments and verdicts (plus the optional ``known_values``), same rendering.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from great_expectations.compatibility import pydantic
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
@@ -28,8 +33,15 @@ from great_expectations.expectations.core.expect_column_unique_value_count_to_be
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import ColumnAggregateMetricProvider
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
+from training.quality.expectations.known_values import (
+    KNOWN_VALUES_DESCRIPTION,
+    known_counts,
+    known_counts_dependency,
+)
+
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
+    from great_expectations.validator.metric_configuration import MetricConfiguration
 
 METRIC = "trainguard.column.distinct_and_nonnull"
 LIBRARY_METADATA: dict[str, Any] = {
@@ -41,9 +53,27 @@ LIBRARY_METADATA: dict[str, Any] = {
 
 
 class ColumnDistinctAndNonNull(ColumnAggregateMetricProvider):
-    """``[distinct non-null values, non-null values]`` of a column, from one grouped scan."""
+    """``[distinct non-null values, non-null values]`` of a column, from one grouped scan (or
+    from the known-value counts when no other value occurs)."""
 
     metric_name = METRIC
+    value_keys = ("known_values",)
+
+    @classmethod
+    def _get_evaluation_dependencies(
+        cls,
+        metric: MetricConfiguration,
+        configuration: Any = None,
+        execution_engine: ExecutionEngine | None = None,
+        runtime_configuration: dict | None = None,
+    ) -> dict:
+        dependencies = super()._get_evaluation_dependencies(
+            metric=metric,
+            configuration=configuration,
+            execution_engine=execution_engine,
+            runtime_configuration=runtime_configuration,
+        )
+        return {**dependencies, **known_counts_dependency(metric, execution_engine)}
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict, **kwargs: Any) -> list[int]:
@@ -53,8 +83,17 @@ class ColumnDistinctAndNonNull(ColumnAggregateMetricProvider):
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
-        cls, execution_engine: SqlAlchemyExecutionEngine, metric_domain_kwargs: dict, **kwargs: Any
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: dict[str, Any],
+        **kwargs: Any,
     ) -> list[int]:
+        known = known_counts(metrics, metric_value_kwargs.get("known_values"))
+        if known is not None and known[1] == 0:
+            counts = known[0].values()
+            return [sum(1 for c in counts if c), sum(counts)]
         selectable, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
         column = sa.column(accessor["column"])
         groups = (
@@ -108,10 +147,15 @@ class ExpectColumnDistinctCountToBeBetween(_FromDistinctCounts, ExpectColumnUniq
         max_value (int or None): The maximum number of distinct values (None: no maximum).
         strict_min (bool): If True, the count must be strictly larger than min_value.
         strict_max (bool): If True, the count must be strictly smaller than max_value.
+        known_values (list of str or None): The column's known value set; when given, the count
+            comes from the shared aggregate query unless another value occurs.
 
     Returns:
         An ExpectationSuiteValidationResult whose ``observed_value`` is the distinct count.
     """
+
+    known_values: list[str] | None = pydantic.Field(None, description=KNOWN_VALUES_DESCRIPTION)
+    success_keys = (*ExpectColumnUniqueValueCountToBeBetween.success_keys, "known_values")
 
     @staticmethod
     def _observed(distinct: int, nonnull: int) -> float:
@@ -132,10 +176,14 @@ class ExpectColumnDistinctProportionToBeBetween(_FromDistinctCounts, ExpectColum
         max_value (float or None): The maximum proportion, between 0 and 1 (None: no maximum).
         strict_min (bool): If True, the proportion must be strictly larger than min_value.
         strict_max (bool): If True, the proportion must be strictly smaller than max_value.
+        known_values (list of str or None): As for expect_column_distinct_count_to_be_between.
 
     Returns:
         An ExpectationSuiteValidationResult whose ``observed_value`` is the proportion.
     """
+
+    known_values: list[str] | None = pydantic.Field(None, description=KNOWN_VALUES_DESCRIPTION)
+    success_keys = (*ExpectColumnProportionOfUniqueValuesToBeBetween.success_keys, "known_values")
 
     @staticmethod
     def _observed(distinct: int, nonnull: int) -> float:

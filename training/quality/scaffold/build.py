@@ -269,9 +269,10 @@ def _dominant_mode(col: ColumnProfile, categories_counts: Counter) -> list[str] 
 def _text_expectations(col: ColumnProfile, options: ScaffoldOptions, label: str) -> list[dict]:
     k = options.k
     categories, per_day = _categorical_buckets(col)
-    out = [
-        _between("expect_column_distinct_count_to_be_between", col, "distinct", k, label, integer=True, lower_limit=0)
-    ]
+    distinct = _between(
+        "expect_column_distinct_count_to_be_between", col, "distinct", k, label, integer=True, lower_limit=0
+    )
+    out = [distinct]
     if col.overflowed or len(categories) > options.max_categories:
         out.append(
             _between(
@@ -285,6 +286,9 @@ def _text_expectations(col: ColumnProfile, options: ScaffoldOptions, label: str)
             )
         )
         return [e for e in out if e is not None]
+    if distinct is not None:
+        # Counted from the known values' counts in the bundled query while no other value occurs.
+        distinct["kwargs"]["known_values"] = categories
     out.append(
         _expectation(
             "expect_column_values_to_be_in_set",
@@ -300,11 +304,12 @@ def _text_expectations(col: ColumnProfile, options: ScaffoldOptions, label: str)
     if mode:
         out.append(
             _expectation(
-                "expect_column_most_common_value_to_be_in_set",
+                "expect_column_mode_to_be_in_set",
                 f"{mode[0]!r} was the most common value of {col.name} on every day of {label}, "
                 f"at least {MODE_LEAD:g} times as frequent as the next.",
                 column=col.name,
                 value_set=mode,
+                known_values=categories,
             )
         )
     if per_day and categories:

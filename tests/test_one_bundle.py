@@ -1,0 +1,100 @@
+"""GX's aggregate metrics of one batch meet in one bundled scan (training/quality/one_bundle.py):
+row count, column aggregates, row-level unexpected counts and (except on SQLite) the standard
+deviation, with the values GX's stock expectations report."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import statistics
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import postgres_database
+
+ROWS = 500
+
+
+def _values() -> list[dict]:
+    rng = random.Random(17)
+    return [
+        {
+            "x": None if i % 11 == 0 else rng.randint(0, 40),
+            "y": rng.gauss(10, 3),
+            "kind": rng.choice(["a", "b", "c", "zz"]),
+        }
+        for i in range(ROWS)
+    ]
+
+
+@contextlib.contextmanager
+def _warehouse(backend: str, tmp_path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'w.db'}"
+    else:
+        with postgres_database("trainguard_bundle") as url:
+            yield url
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_aggregates_of_a_batch_share_one_scan(backend, tmp_path):
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from training.quality.context import register_extensions
+
+    register_extensions()
+    rows = _values()
+    with _warehouse(backend, tmp_path) as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE t (x INTEGER, y DOUBLE PRECISION, kind VARCHAR(8))"))
+            conn.execute(sa.text("INSERT INTO t VALUES (:x, :y, :kind)"), rows)
+        engine.dispose()
+        context = gx.get_context(mode="ephemeral")
+        add = context.data_sources.add_sqlite if backend == "sqlite" else context.data_sources.add_postgres
+        asset = add("w", connection_string=url).add_table_asset("t", "t")
+        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        suite = gx.ExpectationSuite(
+            name="s",
+            expectations=[
+                gxe.ExpectTableRowCountToBeBetween(min_value=1),
+                gxe.ExpectColumnValuesToNotBeNull(column="x"),
+                gxe.ExpectColumnValuesToBeBetween(column="x", min_value=5, max_value=35),
+                gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=["a", "b", "c"]),
+                gxe.ExpectColumnMeanToBeBetween(column="y", min_value=0),
+                gxe.ExpectColumnStdevToBeBetween(column="y", min_value=0),
+                gxe.ExpectColumnMaxToBeBetween(column="x", min_value=0),
+            ],
+        )
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, *args):
+            if "FROM t" in statement:
+                statements.append(" ".join(statement.split()))
+
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+        try:
+            result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+        finally:
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+
+    by_type = {r.expectation_config.type: r.result for r in result.results}
+    xs = [r["x"] for r in rows if r["x"] is not None]
+    assert by_type["expect_table_row_count_to_be_between"]["observed_value"] == ROWS
+    assert by_type["expect_column_values_to_not_be_null"]["unexpected_count"] == ROWS - len(xs)
+    assert by_type["expect_column_values_to_be_between"]["unexpected_count"] == sum(not 5 <= x <= 35 for x in xs)
+    assert by_type["expect_column_values_to_be_in_set"]["unexpected_count"] == sum(r["kind"] == "zz" for r in rows)
+    assert by_type["expect_column_mean_to_be_between"]["observed_value"] == pytest.approx(
+        statistics.fmean(r["y"] for r in rows)
+    )
+    assert by_type["expect_column_stdev_to_be_between"]["observed_value"] == pytest.approx(
+        statistics.stdev(r["y"] for r in rows)
+    )
+    # Every column metric of GX depends on the row count, so it is counted first (an index count).
+    assert statements[0].startswith('SELECT count(*) AS "table.row_count"')
+    aggregates = [s for s in statements[1:] if s.startswith("SELECT") and "LIMIT" not in s]
+    # SQLite has no stddev_samp: GX's two-pass formula needs the mean first.
+    assert len(aggregates) == (2 if backend == "sqlite" else 1), aggregates
+    assert "count(*) FILTER (WHERE" in aggregates[0] and "CASE WHEN" not in aggregates[0]

@@ -1,0 +1,114 @@
+"""Put every aggregate metric of a SQL batch into one bundled query.
+
+GX computes the aggregate metrics (means, minimums, null counts, our drift and quantile counts)
+of one batch in a single SELECT, but only those that become ready in the same round of its
+metric graph. In GX 1.24 a day's suite took three scans of the day where one does: row-level
+unexpected counts (nulls, value sets, ranges) were ready a round after the column aggregates,
+and the standard deviation two rounds later still, because on every SQL dialect it waits for
+the mean and the null count that only SQLite's two-pass formula uses. (The row count stays a
+query of its own: every column metric of GX depends on it.)
+
+``install()`` changes three things, each a wrapper on a GX internal (GX is pinned):
+- the graph resolver holds back ready aggregate metrics while any other metric is ready, so that
+  aggregates meet in one round and GX bundles them into one query;
+- ``column.standard_deviation`` depends on the mean and null count only on SQLite;
+- row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
+  (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from training.quality.expectations.packed import count_if
+
+_UNEXPECTED_COUNT_PARTIAL = ".unexpected_count.aggregate_fn"
+
+
+@functools.cache
+def install() -> None:
+    """Install the three wrappers once per process."""
+    _defer_aggregates()
+    _stddev_without_mean()
+    _filtered_unexpected_counts()
+
+
+def _defer_aggregates() -> None:
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.registry import get_metric_provider
+    from great_expectations.validator.validation_graph import ValidationGraph
+
+    parse = ValidationGraph._parse
+
+    def is_bundled(engine: Any, metric_name: str) -> bool:
+        # A bundled aggregate has no metric function of its own, only a partial (GX's protocol).
+        return get_metric_provider(metric_name, engine)[1] is None
+
+    def _parse(self: Any, metrics: dict) -> tuple[set, set]:
+        ready, needed = parse(self, metrics)
+        engine = self._execution_engine
+        if not isinstance(engine, SqlAlchemyExecutionEngine):
+            return ready, needed
+        held = {m for m in ready if is_bundled(engine, m.metric_name)}
+        others = ready - held
+        # The same other metrics ready twice means they failed and GX is retrying them: release
+        # the aggregates, or GX would stop on the failures without ever computing them.
+        previous, self._trainguard_others = getattr(self, "_trainguard_others", None), {m.id for m in others}
+        if held and others and previous != self._trainguard_others:
+            return others, needed | held
+        return ready, needed
+
+    ValidationGraph._parse = _parse
+
+
+def _stddev_without_mean() -> None:
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.metrics.column_aggregate_metrics.column_standard_deviation import (
+        ColumnStandardDeviation,
+    )
+
+    dependencies = ColumnStandardDeviation._get_evaluation_dependencies.__func__
+
+    def _get_evaluation_dependencies(
+        cls: Any,
+        metric: Any,
+        configuration: Any = None,
+        execution_engine: Any = None,
+        runtime_configuration: Any = None,
+    ) -> dict:
+        found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine) and execution_engine.dialect_name != "sqlite":
+            found.pop("column.mean", None)
+            found.pop("column_values.null.unexpected_count", None)
+        return found
+
+    ColumnStandardDeviation._get_evaluation_dependencies = classmethod(_get_evaluation_dependencies)
+
+
+def _filtered_unexpected_counts() -> None:
+    from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
+    from great_expectations.expectations.metrics.map_metric_provider import map_condition_auxilliary_methods as aux
+    from great_expectations.expectations.registry import _registered_metrics
+
+    original = aux._sqlalchemy_map_condition_unexpected_count_aggregate_fn
+
+    def unexpected_count(
+        cls: Any,
+        execution_engine: Any,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: dict,
+        **kwargs: Any,
+    ) -> tuple:
+        condition, compute_domain_kwargs, accessor_domain_kwargs = metrics["unexpected_condition"]
+        return count_if(condition, execution_engine.engine.dialect), compute_domain_kwargs, accessor_domain_kwargs
+
+    unexpected_count.metric_fn_type = MetricPartialFunctionTypes.AGGREGATE_FN
+    for name, definition in _registered_metrics.items():
+        if not name.endswith(_UNEXPECTED_COUNT_PARTIAL):
+            continue
+        providers = definition.get("providers", {})
+        for engine_name, (provider_cls, fn) in list(providers.items()):
+            if fn is original:
+                providers[engine_name] = (provider_cls, unexpected_count)
