@@ -4,6 +4,7 @@ the table's history, and the same verdicts as GX's stock expectations."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import pytest
@@ -142,6 +143,35 @@ def test_a_day_is_validated_without_listing_history_or_sorting(scaffolded):
     # Examples of unexpected values are not fetched (LIMIT 0), so they cost no scan.
     assert limits and set(limits) == {0}
     assert len([s for s in on_table if "FILTER (WHERE" in s]) == 1, "drift and quantile counts: one statement"
+
+
+def test_a_range_validates_every_day_with_the_suite_it_started_with(scaffolded):
+    """A run loads the checkpoint once and does not re-read it before each day: a suite edited
+    on disk mid-range takes effect on the next run, while GX still refuses a stale object that
+    was not loaded by trainguard's runner."""
+    from great_expectations.exceptions import CheckpointRelatedResourcesFreshnessError
+
+    from training.quality.context import open_context
+    from training.quality.run import run_checkpoint
+
+    suite_file = scaffolded.gx_root / "expectations" / "events_daily.json"
+    original = suite_file.read_text()
+    shortened = json.loads(original)
+    shortened["expectations"] = shortened["expectations"][:3]
+
+    def edit_suite(result) -> None:
+        suite_file.write_text(json.dumps(shortened))
+
+    stale = open_context(scaffolded).checkpoints.get("events_daily")
+    try:
+        run = run_checkpoint("events_daily", [str(DAYS[8]), str(DAYS[9])], settings=scaffolded, on_result=edit_suite)
+        with pytest.raises(CheckpointRelatedResourcesFreshnessError):
+            stale.run(batch_parameters={"event_day": str(DAYS[9])})
+        after = run_checkpoint("events_daily", [str(DAYS[9])], settings=scaffolded)
+    finally:
+        suite_file.write_text(original)
+    assert [r.evaluated for r in run.results] == [len(json.loads(original)["expectations"])] * 2
+    assert after.results[0].evaluated == 3
 
 
 def test_plain_gx_still_lists_batches_when_the_day_is_unknown(scaffolded):

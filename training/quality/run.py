@@ -121,12 +121,15 @@ def _open(
     """The context and checkpoint for a run; a run of several batches builds the docs index once."""
     from training.quality.context import check_suites_complete, open_context
     from training.quality.index_once import one_index_per_run
+    from training.quality.loaded_fresh import loaded_from_store
 
     context = context or open_context(settings)
     check_suites_complete(context, info.suites)
     if several:
         stack.enter_context(one_index_per_run(context, settings))
-    return context, context.checkpoints.get(info.name)
+    checkpoint = context.checkpoints.get(info.name)
+    stack.enter_context(loaded_from_store(checkpoint))
+    return context, checkpoint
 
 
 def _run_one(context: FileDataContext, checkpoint, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
