@@ -29,14 +29,14 @@ KNOWN_VALUES_DESCRIPTION = (
 def known_counts_dependency(metric: MetricConfiguration, execution_engine: Any) -> dict[str, MetricConfiguration]:
     """The bucket-count dependency of ``metric`` (SQL engines, ``known_values`` given); the same
     metric configuration as the drift expectations' on that column, so GX computes it once."""
-    known = (metric.metric_value_kwargs or {}).get("known_values")
+    known = _unique((metric.metric_value_kwargs or {}).get("known_values"))
     if not known or not isinstance(execution_engine, SqlAlchemyExecutionEngine):
         return {}
     return {
         BUCKET_COUNTS: MetricConfiguration(
             metric_name=BUCKET_COUNTS,
             metric_domain_kwargs=metric.metric_domain_kwargs,
-            metric_value_kwargs={"bin_edges": None, "categories": list(known)},
+            metric_value_kwargs={"bin_edges": None, "categories": known},
         )
     }
 
@@ -46,4 +46,9 @@ def known_counts(metrics: dict[str, Any], known_values: list | None) -> tuple[di
     if not known_values or BUCKET_COUNTS not in metrics:
         return None
     counts = unpack(metrics[BUCKET_COUNTS])
-    return dict(zip([str(v) for v in known_values], counts[:-1], strict=True)), counts[-1]
+    return dict(zip(_unique(known_values), counts[:-1], strict=True)), counts[-1]
+
+
+def _unique(values: list | None) -> list[str]:
+    """The known values as the drift checks' categories: text, each once, in the given order."""
+    return list(dict.fromkeys(str(v) for v in values or []))
