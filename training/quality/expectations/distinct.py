@@ -35,13 +35,12 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 
 from training.quality.expectations.known_values import (
     KNOWN_VALUES_DESCRIPTION,
+    KnownValueCounts,
     known_counts,
-    known_counts_dependency,
 )
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.validator.metric_configuration import MetricConfiguration
 
 METRIC = "trainguard.column.distinct_and_nonnull"
 LIBRARY_METADATA: dict[str, Any] = {
@@ -52,28 +51,11 @@ LIBRARY_METADATA: dict[str, Any] = {
 }
 
 
-class ColumnDistinctAndNonNull(ColumnAggregateMetricProvider):
+class ColumnDistinctAndNonNull(KnownValueCounts, ColumnAggregateMetricProvider):
     """``[distinct non-null values, non-null values]`` of a column, from one grouped scan (or
     from the known-value counts when no other value occurs)."""
 
     metric_name = METRIC
-    value_keys = ("known_values",)
-
-    @classmethod
-    def _get_evaluation_dependencies(
-        cls,
-        metric: MetricConfiguration,
-        configuration: Any = None,
-        execution_engine: ExecutionEngine | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> dict:
-        dependencies = super()._get_evaluation_dependencies(
-            metric=metric,
-            configuration=configuration,
-            execution_engine=execution_engine,
-            runtime_configuration=runtime_configuration,
-        )
-        return {**dependencies, **known_counts_dependency(metric, execution_engine)}
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict, **kwargs: Any) -> list[int]:

@@ -26,19 +26,35 @@ KNOWN_VALUES_DESCRIPTION = (
 )
 
 
-def known_counts_dependency(metric: MetricConfiguration, execution_engine: Any) -> dict[str, MetricConfiguration]:
-    """The bucket-count dependency of ``metric`` (SQL engines, ``known_values`` given); the same
-    metric configuration as the drift expectations' on that column, so GX computes it once."""
-    known = _unique((metric.metric_value_kwargs or {}).get("known_values"))
-    if not known or not isinstance(execution_engine, SqlAlchemyExecutionEngine):
-        return {}
-    return {
-        BUCKET_COUNTS: MetricConfiguration(
-            metric_name=BUCKET_COUNTS,
-            metric_domain_kwargs=metric.metric_domain_kwargs,
-            metric_value_kwargs={"bin_edges": None, "categories": known},
+class KnownValueCounts:
+    """Mixin for a column metric with the value key ``known_values``: on SQL engines it depends on
+    the known values' bucket counts, the same metric configuration as the drift expectations'
+    on that column, so GX computes it once."""
+
+    value_keys = ("known_values",)
+
+    @classmethod
+    def _get_evaluation_dependencies(
+        cls,
+        metric: MetricConfiguration,
+        configuration: Any = None,
+        execution_engine: Any = None,
+        runtime_configuration: dict | None = None,
+    ) -> dict:
+        dependencies = super()._get_evaluation_dependencies(  # type: ignore[misc]
+            metric=metric,
+            configuration=configuration,
+            execution_engine=execution_engine,
+            runtime_configuration=runtime_configuration,
         )
-    }
+        known = _unique((metric.metric_value_kwargs or {}).get("known_values"))
+        if known and isinstance(execution_engine, SqlAlchemyExecutionEngine):
+            dependencies[BUCKET_COUNTS] = MetricConfiguration(
+                metric_name=BUCKET_COUNTS,
+                metric_domain_kwargs=metric.metric_domain_kwargs,
+                metric_value_kwargs={"bin_edges": None, "categories": known},
+            )
+        return dependencies
 
 
 def known_counts(metrics: dict[str, Any], known_values: list | None) -> tuple[dict[str, int], int] | None:

@@ -23,38 +23,20 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from training.quality.expectations.distinct import LIBRARY_METADATA
 from training.quality.expectations.known_values import (
     KNOWN_VALUES_DESCRIPTION,
+    KnownValueCounts,
     known_counts,
-    known_counts_dependency,
 )
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
-    from great_expectations.validator.metric_configuration import MetricConfiguration
 
 METRIC = "trainguard.column.modes"
 
 
-class ColumnModes(ColumnAggregateMetricProvider):
+class ColumnModes(KnownValueCounts, ColumnAggregateMetricProvider):
     """The non-null values of a column tied for the largest count, sorted."""
 
     metric_name = METRIC
-    value_keys = ("known_values",)
-
-    @classmethod
-    def _get_evaluation_dependencies(
-        cls,
-        metric: MetricConfiguration,
-        configuration: Any = None,
-        execution_engine: ExecutionEngine | None = None,
-        runtime_configuration: dict | None = None,
-    ) -> dict:
-        dependencies = super()._get_evaluation_dependencies(
-            metric=metric,
-            configuration=configuration,
-            execution_engine=execution_engine,
-            runtime_configuration=runtime_configuration,
-        )
-        return {**dependencies, **known_counts_dependency(metric, execution_engine)}
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict, **kwargs: Any) -> list:
