@@ -98,3 +98,35 @@ def test_aggregates_of_a_batch_share_one_scan(backend, tmp_path):
     # SQLite has no stddev_samp: GX's two-pass formula needs the mean first.
     assert len(aggregates) == (2 if backend == "sqlite" else 1), aggregates
     assert "count(*) FILTER (WHERE" in aggregates[0] and "CASE WHEN" not in aggregates[0]
+
+
+def test_a_failing_metric_does_not_stop_the_others(tmp_path):
+    """A metric that fails on every try (a column that does not exist) errors its own
+    expectation only; the aggregates held back for the bundle are still computed."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from training.quality.context import register_extensions
+
+    register_extensions()
+    rows = _values()
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER, y DOUBLE PRECISION, kind VARCHAR(8))"))
+        conn.execute(sa.text("INSERT INTO t VALUES (:x, :y, :kind)"), rows)
+    engine.dispose()
+    context = gx.get_context(mode="ephemeral")
+    batch = context.data_sources.add_sqlite("w", connection_string=url).add_table_asset("t", "t")
+    suite = gx.ExpectationSuite(
+        name="s",
+        expectations=[
+            gxe.ExpectColumnValuesToBeInSet(column="no_such_column", value_set=["a"]),
+            gxe.ExpectColumnMeanToBeBetween(column="y", min_value=0),
+            gxe.ExpectColumnStdevToBeBetween(column="y", min_value=0),
+            gxe.ExpectColumnValuesToNotBeNull(column="kind"),
+        ],
+    )
+    result = batch.add_batch_definition_whole_table("all").get_batch().validate(suite)
+    failing, *others = result.results
+    assert failing.success is False and "no_such_column" in str(failing.exception_info)
+    assert [(r.success, r.exception_info.get("raised_exception")) for r in others] == [(True, False)] * 3

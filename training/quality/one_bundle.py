@@ -9,8 +9,9 @@ the mean and the null count that only SQLite's two-pass formula uses. (The row c
 query of its own: every column metric of GX depends on it.)
 
 ``install()`` changes three things, each a wrapper on a GX internal (GX is pinned):
-- the graph resolver holds back ready aggregate metrics while any other metric is ready, so that
-  aggregates meet in one round and GX bundles them into one query;
+- when the graph resolver asks a SQL engine for a round of ready metrics, the aggregates wait
+  while any other metric is in the round, so that they meet in one round and GX bundles them
+  into one query;
 - ``column.standard_deviation`` depends on the mean and null count only on SQLite;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
   (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL).
@@ -18,12 +19,14 @@ query of its own: every column metric of GX depends on it.)
 
 from __future__ import annotations
 
+import contextvars
 import functools
 from typing import Any
 
 from training.quality.expectations.packed import count_if
 
 _UNEXPECTED_COUNT_PARTIAL = ".unexpected_count.aggregate_fn"
+_HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("trainguard_hold_aggregates", default=False)
 
 
 @functools.cache
@@ -39,27 +42,36 @@ def _defer_aggregates() -> None:
     from great_expectations.expectations.registry import get_metric_provider
     from great_expectations.validator.validation_graph import ValidationGraph
 
-    parse = ValidationGraph._parse
+    resolve_graph = ValidationGraph._resolve
+    resolve = SqlAlchemyExecutionEngine.resolve_metrics
 
-    def is_bundled(engine: Any, metric_name: str) -> bool:
-        # A bundled aggregate has no metric function of its own, only a partial (GX's protocol).
-        return get_metric_provider(metric_name, engine)[1] is None
+    def _resolve(self: Any, *args: Any, **kwargs: Any) -> Any:
+        token = _HOLDING.set(True)
+        try:
+            return resolve_graph(self, *args, **kwargs)
+        finally:
+            _HOLDING.reset(token)
 
-    def _parse(self: Any, metrics: dict) -> tuple[set, set]:
-        ready, needed = parse(self, metrics)
-        engine = self._execution_engine
-        if not isinstance(engine, SqlAlchemyExecutionEngine):
-            return ready, needed
-        held = {m for m in ready if is_bundled(engine, m.metric_name)}
-        others = ready - held
-        # The same other metrics ready twice means they failed and GX is retrying them: release
-        # the aggregates, or GX would stop on the failures without ever computing them.
-        previous, self._trainguard_others = getattr(self, "_trainguard_others", None), {m.id for m in others}
-        if held and others and previous != self._trainguard_others:
-            return others, needed | held
-        return ready, needed
+    def resolve_metrics(
+        self: Any, metrics_to_resolve: Any, metrics: dict | None = None, runtime_configuration: dict | None = None
+    ) -> dict:
+        # Only the graph resolver's own calls hold back; the ready set it computes next still
+        # holds the aggregates left out here, so its retry and stop rules see every metric.
+        holding = _HOLDING.get()
+        token = _HOLDING.set(False)
+        try:
+            if holding:
+                ready = list(metrics_to_resolve)
+                # A bundled aggregate has no metric function of its own, only a partial (GX's protocol).
+                others = [m for m in ready if get_metric_provider(m.metric_name, self)[1] is not None]
+                if others:
+                    metrics_to_resolve = others
+            return resolve(self, metrics_to_resolve, metrics, runtime_configuration)
+        finally:
+            _HOLDING.reset(token)
 
-    ValidationGraph._parse = _parse
+    ValidationGraph._resolve = _resolve
+    SqlAlchemyExecutionEngine.resolve_metrics = resolve_metrics
 
 
 def _stddev_without_mean() -> None:

@@ -41,7 +41,7 @@ class ColumnModes(KnownValueCounts, ColumnAggregateMetricProvider):
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(cls, execution_engine: PandasExecutionEngine, metric_domain_kwargs: dict, **kwargs: Any) -> list:
         frame, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
-        return sorted(frame[accessor["column"]].dropna().mode().tolist())
+        return sorted(frame[accessor["column"]].dropna().mode().tolist(), key=str)
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
@@ -61,16 +61,18 @@ class ColumnModes(KnownValueCounts, ColumnAggregateMetricProvider):
                 return sorted(v for v, c in counts.items() if c == top)
         selectable, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
         column = sa.column(accessor["column"])
+        # With known values, modes are compared as text on both paths (dates, numbers).
+        value = sa.cast(column, sa.String) if known is not None else column
         groups = (
-            sa.select(column.label("value"), sa.func.count().label("n"))
+            sa.select(value.label("value"), sa.func.count().label("n"))
             .select_from(selectable)
             .where(column.is_not(None))
-            .group_by(column)
+            .group_by(value)
             .cte("groups")
         )
         largest = sa.select(sa.func.max(groups.c.n)).scalar_subquery()
         rows = execution_engine.execute_query(sa.select(groups.c.value).where(groups.c.n == largest)).all()
-        return sorted(r[0] for r in rows)
+        return sorted((r[0] for r in rows), key=str)
 
 
 class ExpectColumnModeToBeInSet(ExpectColumnMostCommonValueToBeInSet):
