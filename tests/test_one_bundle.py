@@ -29,6 +29,20 @@ def _values() -> list[dict]:
     ]
 
 
+def _batch(url: str, backend: str):
+    """A GX batch of table ``t`` (the seeded rows) at ``url``."""
+    import great_expectations as gx
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER, y DOUBLE PRECISION, kind VARCHAR(8))"))
+        conn.execute(sa.text("INSERT INTO t VALUES (:x, :y, :kind)"), _values())
+    engine.dispose()
+    context = gx.get_context(mode="ephemeral")
+    add = context.data_sources.add_sqlite if backend == "sqlite" else context.data_sources.add_postgres
+    return add("w", connection_string=url).add_table_asset("t", "t").add_batch_definition_whole_table("all").get_batch()
+
+
 @contextlib.contextmanager
 def _warehouse(backend: str, tmp_path) -> Iterator[str]:
     if backend == "sqlite":
@@ -47,15 +61,7 @@ def test_aggregates_of_a_batch_share_one_scan(backend, tmp_path):
     register_extensions()
     rows = _values()
     with _warehouse(backend, tmp_path) as url:
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE t (x INTEGER, y DOUBLE PRECISION, kind VARCHAR(8))"))
-            conn.execute(sa.text("INSERT INTO t VALUES (:x, :y, :kind)"), rows)
-        engine.dispose()
-        context = gx.get_context(mode="ephemeral")
-        add = context.data_sources.add_sqlite if backend == "sqlite" else context.data_sources.add_postgres
-        asset = add("w", connection_string=url).add_table_asset("t", "t")
-        batch = asset.add_batch_definition_whole_table("all").get_batch()
+        batch = _batch(url, backend)
         suite = gx.ExpectationSuite(
             name="s",
             expectations=[
@@ -108,15 +114,7 @@ def test_a_failing_metric_does_not_stop_the_others(tmp_path):
     from training.quality.context import register_extensions
 
     register_extensions()
-    rows = _values()
-    url = f"sqlite:///{tmp_path / 'w.db'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE t (x INTEGER, y DOUBLE PRECISION, kind VARCHAR(8))"))
-        conn.execute(sa.text("INSERT INTO t VALUES (:x, :y, :kind)"), rows)
-    engine.dispose()
-    context = gx.get_context(mode="ephemeral")
-    batch = context.data_sources.add_sqlite("w", connection_string=url).add_table_asset("t", "t")
+    batch = _batch(f"sqlite:///{tmp_path / 'w.db'}", "sqlite")
     suite = gx.ExpectationSuite(
         name="s",
         expectations=[
@@ -126,7 +124,7 @@ def test_a_failing_metric_does_not_stop_the_others(tmp_path):
             gxe.ExpectColumnValuesToNotBeNull(column="kind"),
         ],
     )
-    result = batch.add_batch_definition_whole_table("all").get_batch().validate(suite)
+    result = batch.validate(suite)
     failing, *others = result.results
     assert failing.success is False and "no_such_column" in str(failing.exception_info)
     assert [(r.success, r.exception_info.get("raised_exception")) for r in others] == [(True, False)] * 3
