@@ -142,3 +142,20 @@ def postgres_database(prefix: str = "trainguard_test"):
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def statements_sent():
+    """Every SQL statement sent by any engine within the block, whitespace collapsed."""
+    import sqlalchemy as sa
+
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import postgres_database
+from tests.conftest import postgres_database, statements_sent
 
 ROWS = 500
 
@@ -74,17 +74,9 @@ def test_aggregates_of_a_batch_share_one_scan(backend, tmp_path):
                 gxe.ExpectColumnMaxToBeBetween(column="x", min_value=0),
             ],
         )
-        statements: list[str] = []
-
-        def seen(conn, cursor, statement, *args):
-            if "FROM t" in statement:
-                statements.append(" ".join(statement.split()))
-
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
-        try:
+        with statements_sent() as sent:
             result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
-        finally:
-            sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+        statements = [s for s in sent if "FROM t" in s]
 
     by_type = {r.expectation_config.type: r.result for r in result.results}
     xs = [r["x"] for r in rows if r["x"] is not None]

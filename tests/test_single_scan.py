@@ -10,7 +10,7 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_project
+from tests.conftest import make_project, statements_sent
 from tests.shapes import wide_day
 
 START = dt.date(2026, 3, 2)
@@ -286,16 +286,8 @@ def test_distinct_count_and_mode_from_known_value_counts(tmp_path, extra, scans)
             ExpectColumnModeToBeInSet(column="kind", value_set=["a"], known_values=known),
         ],
     )
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent() as statements:
         ours = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
     stock = batch.validate(
         gx.ExpectationSuite(
             name="stock",
