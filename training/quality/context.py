@@ -23,13 +23,22 @@ def register_extensions() -> None:
     """Import every module that registers custom GX expectations, metrics and actions."""
     import training.quality.actions
     import training.quality.expectations  # noqa: F401
-    from training.quality import index_cache, index_once, known_batch, loaded_fresh, one_bundle, template_cache
+    from training.quality import (
+        index_cache,
+        index_once,
+        known_batch,
+        kwargs_once,
+        loaded_fresh,
+        one_bundle,
+        template_cache,
+    )
     from training.warehouse.engine import install_session_options
 
     install_session_options()
     known_batch.install()
     loaded_fresh.install()
     one_bundle.install()
+    kwargs_once.install()
     index_once.install()
     index_cache.install()
     template_cache.install()

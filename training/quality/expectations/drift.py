@@ -23,7 +23,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
 from training.quality.distributions import bucket_labels, drift_score, largest_shift
-from training.quality.expectations.packed import count_if, pack, threshold, unpack
+from training.quality.expectations.packed import SPAN_METRICS, Bound, Span, count_if, pack, span_counts, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ class ColumnBucketCounts(ColumnAggregateMetricProvider):
     ) -> Any:
         # One packed aggregate (see packed.py): it joins the batch's bundled query.
         if bin_edges is not None:
-            return pack(_bin_counts(column, [float(e) for e in bin_edges], _dialect))
+            return span_counts(column, _bin_spans([float(e) for e in bin_edges]), _dialect)
         known = [str(c) for c in categories or []]
         text = sa.cast(column, sa.String)
         counts = [count_if(text == c, _dialect) for c in known]
@@ -92,13 +92,18 @@ class ColumnBucketCounts(ColumnAggregateMetricProvider):
         return pack([*counts, count_if(other, _dialect)])
 
 
-def _bin_counts(column: Any, edges: list[float], dialect: Any) -> list[Any]:
-    """Per-bin counts as differences of "values below each edge": one comparison per edge and
-    row (the subtractions happen once, on the aggregates). The last bin is every other non-null
+def _bin_bounds(value_kwargs: dict) -> list[Bound]:
+    return [(float(e), False) for e in value_kwargs.get("bin_edges") or []]
+
+
+SPAN_METRICS[ColumnBucketCounts.metric_name] = _bin_bounds
+
+
+def _bin_spans(edges: list[float]) -> list[Span]:
+    """Per-bin spans: below the first edge, between consecutive edges, then every other non-null
     value, so values SQLite stores as text in a numeric column (a type change) are counted."""
-    below = [count_if(column < threshold(edge, dialect), dialect) for edge in edges]
-    upper = [*below, sa.func.count(column)]
-    return [upper[0], *(hi - lo for lo, hi in itertools.pairwise(upper))]
+    bounds: list[Bound | None] = [None, *((e, False) for e in edges), None]
+    return list(itertools.pairwise(bounds))
 
 
 class _DriftExpectation(TextRenderers, ColumnAggregateExpectation):

@@ -4,17 +4,63 @@ GX computes every aggregate metric of a batch (means, minimums, null counts...) 
 but a metric can contribute only one column to it. Metrics that need a vector of counts (bucket
 counts for drift, quantile brackets) therefore return the counts joined into one text value,
 ``'12,0,7'``, and split it again in Python: one scan of the day instead of one query each.
+
+Counts of a numeric column between bounds (drift bins, quantile brackets) are ``span_counts``.
+Written as one ``count(*) FILTER`` per bound they cost PostgreSQL a comparison and an aggregate
+step per bound and row (about 7 ms per bound for a 1M-row day; 20 bounds per column are common).
+On PostgreSQL they are one aggregate per column instead: a binary search over the bounds written
+as nested ``CASE`` picks each row's bucket, whose leaf adds ``10**(12*bucket)`` to a ``numeric``
+sum, so the sum holds every bucket's count in twelve decimal digits of its own (a day has fewer
+than 10**12 rows). Five comparisons per row instead of twenty: 2.5 times faster, same counts.
+The metrics of one batch share their columns' sums: while a graph is resolved, ``sharing``
+holds every span metric's bounds per column, each metric's sum is written over all of them,
+and PostgreSQL computes the identical sums once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
 # Dialects with ``count(*) FILTER (WHERE ...)``: about twice as fast as ``sum(CASE ...)`` on PostgreSQL.
 FILTER_DIALECTS = ("postgresql", "sqlite")
+# Dialects whose bucket counts are one numeric sum (arbitrary precision, ``double precision`` bounds).
+BUCKET_SUM_DIALECTS = ("postgresql",)
+SLOT_DIGITS = 12
+BUCKET_SUM_PREFIX = "S"
+
+# A bound: (value, inclusive) means values below ``value`` (or at it, when inclusive).
+Bound = tuple[float, bool]
+# A span: values not below the first bound and below the second (None: open), or a placeholder.
+Span = tuple[Bound | None, Bound | None] | int
+
+# Metric name -> the bounds its ``span_counts`` use, from the metric's value kwargs.
+SPAN_METRICS: dict[str, Callable[[dict], list[Bound]]] = {}
+_SHARED_EDGES: contextvars.ContextVar[dict[str, list[float]]] = contextvars.ContextVar("trainguard_shared_edges")
+
+
+@contextlib.contextmanager
+def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
+    """While inside, bucket sums of a column are written over the bounds of every
+    ``(metric name, column, value kwargs)`` given of a ``SPAN_METRICS`` metric on that column."""
+    edges: dict[str, set[float]] = {}
+    for name, column, value_kwargs in metrics:
+        try:
+            bounds = SPAN_METRICS[name](value_kwargs) if name in SPAN_METRICS else []
+        except (KeyError, TypeError, ValueError):  # malformed kwargs: the metric reports them itself
+            continue
+        if bounds and all(math.isfinite(v) for v, _ in bounds):
+            edges.setdefault(column, set()).update(_edge(b) for b in bounds)
+    token = _SHARED_EDGES.set({column: sorted(found) for column, found in edges.items()})
+    try:
+        yield
+    finally:
+        _SHARED_EDGES.reset(token)
 
 
 def count_if(condition: Any, dialect: Any = None) -> Any:
@@ -42,10 +88,88 @@ def pack(counts: Sequence[Any]) -> Any:
     return packed
 
 
+def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None) -> Any:
+    """One text expression holding the non-null values of ``column`` in each span (``unpack``
+    reads it as one count per span, placeholders as they are)."""
+    bounds = {b for span in spans if not isinstance(span, int) for b in span if b is not None}
+    if dialect is not None and dialect.name in BUCKET_SUM_DIALECTS and all(math.isfinite(v) for v, _ in bounds):
+        own = {_edge(b) for b in bounds}
+        shared = _SHARED_EDGES.get({}).get(str(getattr(column, "name", "")), [])
+        return _bucket_sum(column, spans, shared if own <= set(shared) else sorted(own), dialect)
+    below = {
+        b: count_if(column <= threshold(b[0], dialect) if b[1] else column < threshold(b[0], dialect), dialect)
+        for b in bounds
+    }
+    counts = []
+    for span in spans:
+        if isinstance(span, int):
+            counts.append(sa.literal(span))
+            continue
+        lo, hi = span
+        upper = sa.func.count(column) if hi is None else below[hi]
+        counts.append(upper if lo is None else upper - below[lo])
+    return pack(counts)
+
+
+def _edge(bound: Bound) -> float:
+    # For a double precision value, ``x <= v`` is ``x < nextafter(v)``: every bound becomes "below an edge".
+    value, inclusive = bound
+    return math.nextafter(value, math.inf) if inclusive else value
+
+
+def _bucket_sum(column: Any, spans: Sequence[Span], edges: list[float], dialect: Any) -> Any:
+    """``'S<sum>|<spans>'``: the numeric sum of ``10**(12*bucket)`` over the non-null rows, bucket k
+    holding values in ``[edges[k-1], edges[k])``, and each span as its first and last bucket + 1."""
+    value = sa.cast(column, sa.Float)
+    slot = {e: i + 1 for i, e in enumerate(edges)}  # values below edges[i] are in buckets < i + 1
+
+    def leaf(bucket: int) -> Any:
+        return sa.cast(sa.literal(10 ** (SLOT_DIGITS * bucket)), sa.Numeric)
+
+    def search(first: int, last: int) -> Any:
+        if first == last:
+            return leaf(first)
+        middle = (first + last + 1) // 2
+        below = value < threshold(edges[middle - 1], dialect)
+        return sa.case((below, search(first, middle - 1)), else_=search(middle, last))
+
+    # The root tests both sides so that NULL reaches no bucket (NaN is above every edge, as in FILTER).
+    middle = (len(edges) + 1) // 2
+    split = threshold(edges[middle - 1], dialect)
+    root = sa.case((value < split, search(0, middle - 1)), (value >= split, search(middle, len(edges))))
+    layout = []
+    for span in spans:
+        if isinstance(span, int):
+            layout.append(f"={span}")
+            continue
+        lo, hi = span
+        layout.append(f"{0 if lo is None else slot[_edge(lo)]}-{len(edges) + 1 if hi is None else slot[_edge(hi)]}")
+    total = sa.cast(sa.func.coalesce(sa.func.sum(root), 0), sa.String)
+    return sa.literal(BUCKET_SUM_PREFIX, sa.String) + total + sa.literal("|" + " ".join(layout), sa.String)
+
+
+def _unpack_bucket_sum(value: str) -> list[int]:
+    total, layout = value[len(BUCKET_SUM_PREFIX) :].split("|")
+    remaining, buckets = int(total), []
+    while remaining:
+        remaining, count = divmod(remaining, 10**SLOT_DIGITS)
+        buckets.append(count)
+    counts = []
+    for item in layout.split():
+        if item.startswith("="):
+            counts.append(int(item[1:]))
+            continue
+        first, stop = (int(p) for p in item.split("-"))
+        counts.append(sum(buckets[first:stop]))
+    return counts
+
+
 def unpack(value: Any) -> list[int]:
     """The counts of a packed value; a list (the pandas engine's value) is returned as is."""
     if value is None:
         return []
     if isinstance(value, str):
+        if value.startswith(BUCKET_SUM_PREFIX):
+            return _unpack_bucket_sum(value)
         return [int(float(v)) for v in value.split(",")] if value else []
     return [int(v) for v in value]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from great_expectations.compatibility import pydantic
-from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnAggregateExpectation
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import (
@@ -23,7 +22,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
     column_aggregate_value,
 )
 
-from training.quality.expectations.packed import count_if, pack, threshold, unpack
+from training.quality.expectations.packed import SPAN_METRICS, Bound, Span, span_counts, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -63,11 +62,22 @@ class ColumnQuantileBrackets(ColumnAggregateMetricProvider):
 
     @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column: Any, quantile_ranges: dict, _dialect: Any = None, **kwargs: Any) -> Any:
-        counts = [sa.func.count(column)]
+        spans: list[Span] = [(None, None)]
         for _, lo, hi in _bounds(quantile_ranges):
-            counts.append(sa.literal(OPEN) if lo is None else count_if(column < threshold(lo, _dialect), _dialect))
-            counts.append(sa.literal(OPEN) if hi is None else count_if(column <= threshold(hi, _dialect), _dialect))
-        return pack(counts)
+            spans.append(OPEN if lo is None else (None, (float(lo), False)))
+            spans.append(OPEN if hi is None else (None, (float(hi), True)))
+        return span_counts(column, spans, _dialect)
+
+
+def _bracket_bounds(value_kwargs: dict) -> list[Bound]:
+    found: list[Bound] = []
+    for _, lo, hi in _bounds(value_kwargs["quantile_ranges"]):
+        found += [] if lo is None else [(float(lo), False)]
+        found += [] if hi is None else [(float(hi), True)]
+    return found
+
+
+SPAN_METRICS[ColumnQuantileBrackets.metric_name] = _bracket_bounds
 
 
 class ExpectColumnQuantilesToBeBetween(TextRenderers, ColumnAggregateExpectation):

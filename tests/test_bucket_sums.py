@@ -1,0 +1,113 @@
+"""Drift bins and quantile brackets on PostgreSQL are one numeric bucket sum per column
+(training/quality/expectations/packed.py), with the same verdicts and figures as one
+``count(*) FILTER`` per bound: values on the bounds, NULL, NaN, infinities, integer columns."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+
+import sqlalchemy as sa
+
+from tests.conftest import postgres_database
+
+ROWS = 600
+
+
+def _rows() -> list[dict]:
+    rng = random.Random(23)
+    special = {7: "NaN", 8: "Infinity", 9: "-Infinity"}
+    rows = []
+    for i in range(ROWS):
+        f = None if i % 13 == 0 else special.get(i % 97, round(rng.gauss(5, 2), 1))
+        rows.append({"f": f, "n": None if i % 17 == 0 else rng.randint(0, 12), "e": None})
+    return rows
+
+
+def _suite():
+    import great_expectations as gx
+    from training.quality.expectations.drift import ExpectColumnJsDistanceToBeLessThan, ExpectColumnPsiToBeLessThan
+    from training.quality.expectations.quantiles import ExpectColumnQuantilesToBeBetween
+
+    return gx.ExpectationSuite(
+        name="buckets",
+        expectations=[
+            ExpectColumnPsiToBeLessThan(
+                column="f", bin_edges=[2.0, 3.5, 4.0, 5.0, 6.5, 8.0], reference_counts=[1] * 7, threshold=0.3
+            ),
+            ExpectColumnQuantilesToBeBetween(
+                column="f",
+                quantile_ranges={
+                    "quantiles": [0.1, 0.25, 0.5, 0.75, 0.9],
+                    "value_ranges": [[2.0, 3.5], [3.5, 4.0], [4.0, 5.0], [5.0, 5.4], [None, 8.0]],
+                },
+            ),
+            ExpectColumnJsDistanceToBeLessThan(
+                column="n", bin_edges=[2, 4, 7, 9], reference_counts=[2, 2, 3, 2, 4], threshold=0.1
+            ),
+            ExpectColumnQuantilesToBeBetween(
+                column="n", quantile_ranges={"quantiles": [0.2, 0.5, 0.8], "value_ranges": [[2, 4], [6, 6], [9, None]]}
+            ),
+            ExpectColumnQuantilesToBeBetween(
+                column="e", quantile_ranges={"quantiles": [0.5], "value_ranges": [[0, 1]]}
+            ),
+        ],
+    )
+
+
+@contextlib.contextmanager
+def _queries_sent():
+    """The statements as PostgreSQL received them (bound values in place)."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, *args):
+        sent.append(cursor.query.decode())
+
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(sa.engine.Engine, "after_cursor_execute", seen)
+
+
+def _validate(url: str):
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    asset = context.data_sources.add_postgres("w", connection_string=url).add_table_asset("t", "t")
+    batch = asset.add_batch_definition_whole_table("all").get_batch()
+    with _queries_sent() as sent:
+        result = batch.validate(_suite(), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
+    return [(r.success, r.result, r.exception_info.get("raised_exception")) for r in result.results], sent
+
+
+def test_bucket_sums_match_one_count_per_bound(monkeypatch):
+    from training.quality.context import register_extensions
+    from training.quality.expectations import packed
+
+    register_extensions()
+    with postgres_database("trainguard_buckets") as url:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE t (f DOUBLE PRECISION, n BIGINT, e DOUBLE PRECISION)"))
+            conn.execute(sa.text("INSERT INTO t VALUES (CAST(:f AS DOUBLE PRECISION), :n, :e)"), _rows())
+        engine.dispose()
+        summed, sent = _validate(url)
+        monkeypatch.setattr(packed, "BUCKET_SUM_DIALECTS", ())
+        counted, sent_counted = _validate(url)
+
+    assert summed == counted
+    assert all(raised is False for _, _, raised in summed)
+    # The seeded day passes some checks and fails others, so both verdicts are compared.
+    assert {success for success, _, _ in summed} == {True, False}
+    # A column of NULLs only has no quantiles to check (the sum of no rows reads as zero counts).
+    assert summed[-1][1]["details"]["reason"] == "no non-null values of 'e'"
+    bundle = next(s for s in sent if "'S' ||" in s)
+    assert "FILTER" not in bundle and any("FILTER" in s for s in sent_counted)
+    # Drift bins and quantile brackets of a column are written over the same bounds, so
+    # PostgreSQL computes one sum per column.
+    sums = re.findall(r"coalesce\(sum\((.*?)\), 0\)", bundle)
+    assert len(sums) == 5
+    columns = sorted(re.search(r"CAST\((\w+) AS FLOAT\)", s).group(1) for s in set(sums))
+    assert columns == ["e", "f", "n"], sums
