@@ -1,6 +1,7 @@
-"""Drift bins and quantile brackets on PostgreSQL are one numeric bucket sum per column
-(training/quality/expectations/packed.py), with the same verdicts and figures as one
-``count(*) FILTER`` per bound: values on the bounds, NULL, NaN, infinities, integer columns."""
+"""Drift bins, quantile brackets and category counts on PostgreSQL are one numeric bucket sum
+per column (training/quality/expectations/packed.py), with the same verdicts and figures as one
+``count(*) FILTER`` per bound or value: values on the bounds, NULL, NaN, infinities, integer
+columns, unknown categories."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def _rows() -> list[dict]:
     rows = []
     for i in range(ROWS):
         f = None if i % 13 == 0 else special.get(i % 97, round(rng.gauss(5, 2), 1))
-        rows.append({"f": f, "n": None if i % 17 == 0 else rng.randint(0, 12), "e": None})
+        k = None if i % 19 == 0 else rng.choice(["a", "b", "b", "c", "c", "c", "new"])
+        rows.append({"f": f, "n": None if i % 17 == 0 else rng.randint(0, 12), "e": None, "k": k})
     return rows
 
 
@@ -48,6 +50,12 @@ def _suite():
             ),
             ExpectColumnQuantilesToBeBetween(
                 column="n", quantile_ranges={"quantiles": [0.2, 0.5, 0.8], "value_ranges": [[2, 4], [6, 6], [9, None]]}
+            ),
+            ExpectColumnQuantilesToBeBetween(
+                column="n", quantile_ranges={"quantiles": [0.5], "value_ranges": [[None, None]]}
+            ),
+            ExpectColumnPsiToBeLessThan(
+                column="k", categories=["c", "b", "a"], reference_counts=[3, 2, 1, 0], threshold=1
             ),
             ExpectColumnQuantilesToBeBetween(
                 column="e", quantile_ranges={"quantiles": [0.5], "value_ranges": [[0, 1]]}
@@ -90,8 +98,8 @@ def test_bucket_sums_match_one_count_per_bound(monkeypatch):
     with postgres_database("trainguard_buckets") as url:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE t (f DOUBLE PRECISION, n BIGINT, e DOUBLE PRECISION)"))
-            conn.execute(sa.text("INSERT INTO t VALUES (CAST(:f AS DOUBLE PRECISION), :n, :e)"), _rows())
+            conn.execute(sa.text("CREATE TABLE t (f DOUBLE PRECISION, n BIGINT, e DOUBLE PRECISION, k TEXT)"))
+            conn.execute(sa.text("INSERT INTO t VALUES (CAST(:f AS DOUBLE PRECISION), :n, :e, :k)"), _rows())
         engine.dispose()
         summed, sent = _validate(url)
         monkeypatch.setattr(packed, "BUCKET_SUM_DIALECTS", ())
@@ -108,6 +116,6 @@ def test_bucket_sums_match_one_count_per_bound(monkeypatch):
     # Drift bins and quantile brackets of a column are written over the same bounds, so
     # PostgreSQL computes one sum per column.
     sums = re.findall(r"coalesce\(sum\((.*?)\), 0\)", bundle)
-    assert len(sums) == 5
-    columns = sorted(re.search(r"CAST\((\w+) AS FLOAT\)", s).group(1) for s in set(sums))
-    assert columns == ["e", "f", "n"], sums
+    assert len(sums) == 6
+    columns = sorted(re.search(r"CAST\((\w+) AS (?:FLOAT|VARCHAR)\)", s).group(1) for s in set(sums))
+    assert columns == ["e", "f", "k", "n"], sums

@@ -12,7 +12,6 @@ import itertools
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from great_expectations.compatibility import pydantic
-from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
 from great_expectations.execution_engine import PandasExecutionEngine, SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import ColumnAggregateExpectation
@@ -23,7 +22,7 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
 from training.quality.distributions import bucket_labels, drift_score, largest_shift
-from training.quality.expectations.packed import SPAN_METRICS, Bound, Span, count_if, pack, span_counts, unpack
+from training.quality.expectations.packed import SPAN_METRICS, Bound, Span, category_counts, span_counts, unpack
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -85,11 +84,7 @@ class ColumnBucketCounts(ColumnAggregateMetricProvider):
         # One packed aggregate (see packed.py): it joins the batch's bundled query.
         if bin_edges is not None:
             return span_counts(column, _bin_spans([float(e) for e in bin_edges]), _dialect)
-        known = [str(c) for c in categories or []]
-        text = sa.cast(column, sa.String)
-        counts = [count_if(text == c, _dialect) for c in known]
-        other = sa.and_(column.is_not(None), text.not_in(known)) if known else column.is_not(None)
-        return pack([*counts, count_if(other, _dialect)])
+        return category_counts(column, [str(c) for c in categories or []], _dialect)
 
 
 def _bin_bounds(value_kwargs: dict) -> list[Bound]:
