@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/trainguard demo run
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check training dags tests benchmarks
