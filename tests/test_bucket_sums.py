@@ -1,7 +1,7 @@
 """Drift bins, quantile brackets and category counts on PostgreSQL are one numeric bucket sum
 per column (training/quality/expectations/packed.py), with the same verdicts and figures as one
 ``count(*) FILTER`` per bound or value: values on the bounds, NULL, NaN, infinities, integer
-columns, unknown categories."""
+columns, unknown categories, a column name that needs quoting."""
 
 from __future__ import annotations
 
@@ -36,10 +36,10 @@ def _suite():
         name="buckets",
         expectations=[
             ExpectColumnPsiToBeLessThan(
-                column="f", bin_edges=[2.0, 3.5, 4.0, 5.0, 6.5, 8.0], reference_counts=[1] * 7, threshold=0.3
+                column="F value", bin_edges=[2.0, 3.5, 4.0, 5.0, 6.5, 8.0], reference_counts=[1] * 7, threshold=0.3
             ),
             ExpectColumnQuantilesToBeBetween(
-                column="f",
+                column="F value",
                 quantile_ranges={
                     "quantiles": [0.1, 0.25, 0.5, 0.75, 0.9],
                     "value_ranges": [[2.0, 3.5], [3.5, 4.0], [4.0, 5.0], [5.0, 5.4], [None, 8.0]],
@@ -98,7 +98,7 @@ def test_bucket_sums_match_one_count_per_bound(monkeypatch):
     with postgres_database("trainguard_buckets") as url:
         engine = sa.create_engine(url)
         with engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE t (f DOUBLE PRECISION, n BIGINT, e DOUBLE PRECISION, k TEXT)"))
+            conn.execute(sa.text('CREATE TABLE t ("F value" DOUBLE PRECISION, n BIGINT, e DOUBLE PRECISION, k TEXT)'))
             conn.execute(sa.text("INSERT INTO t VALUES (CAST(:f AS DOUBLE PRECISION), :n, :e, :k)"), _rows())
         engine.dispose()
         summed, sent = _validate(url)
@@ -117,5 +117,5 @@ def test_bucket_sums_match_one_count_per_bound(monkeypatch):
     # PostgreSQL computes one sum per column.
     sums = re.findall(r"coalesce\(sum\((.*?)\), 0\)", bundle)
     assert len(sums) == 6
-    columns = sorted(re.search(r"CAST\((\w+) AS (?:FLOAT|VARCHAR)\)", s).group(1) for s in set(sums))
-    assert columns == ["e", "f", "k", "n"], sums
+    columns = sorted(re.search(r"CAST\(([\w\" ]+) AS (?:FLOAT|VARCHAR)\)", s).group(1) for s in set(sums))
+    assert columns == ['"F value"', "e", "k", "n"], sums

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import decimal
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -129,7 +130,8 @@ def category_counts(column: Any, categories: Sequence[str], dialect: Any = None)
 
 
 def _slot_value(bucket: int) -> Any:
-    return sa.cast(sa.literal(10 ** (SLOT_DIGITS * bucket)), sa.Numeric)
+    # ``1E+240`` rather than 241 digits: the query of a wide table stays short.
+    return sa.cast(sa.literal(decimal.Decimal(f"1e{SLOT_DIGITS * bucket}")), sa.Numeric)
 
 
 def _packed_sum(per_row: Any, layout: Sequence[str]) -> Any:
