@@ -1,11 +1,13 @@
-"""Drift bins, quantile brackets and category counts on PostgreSQL are one numeric bucket sum
-per column (training/quality/expectations/packed.py), with the same verdicts and figures as one
-``count(*) FILTER`` per bound or value: values on the bounds, NULL, NaN, infinities, integer
+"""Drift bins, quantile brackets, category counts and the unexpected counts of GX's range and
+value-set checks on PostgreSQL are one numeric bucket sum per column
+(training/quality/expectations/packed.py, one_bundle.py), with the same verdicts and figures as
+one ``count(*) FILTER`` per bound or value: values on the bounds, NULL, NaN, infinities, integer
 columns, unknown categories, a column name that needs quoting."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import re
 
@@ -29,6 +31,7 @@ def _rows() -> list[dict]:
 
 def _suite():
     import great_expectations as gx
+    import great_expectations.expectations as gxe
     from training.quality.expectations.drift import ExpectColumnJsDistanceToBeLessThan, ExpectColumnPsiToBeLessThan
     from training.quality.expectations.quantiles import ExpectColumnQuantilesToBeBetween
 
@@ -60,6 +63,17 @@ def _suite():
             ExpectColumnQuantilesToBeBetween(
                 column="e", quantile_ranges={"quantiles": [0.5], "value_ranges": [[0, 1]]}
             ),
+            # Range checks on bounds that are data values, strict or not, one-sided, mostly.
+            gxe.ExpectColumnValuesToBeBetween(column="F value", min_value=2.0, max_value=8.0),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="F value", min_value=3.5, max_value=6.5, strict_min=True, strict_max=True, mostly=0.5
+            ),
+            gxe.ExpectColumnValuesToBeBetween(column="F value", min_value=1.0),
+            gxe.ExpectColumnValuesToBeBetween(column="n", max_value=11, strict_max=True),
+            gxe.ExpectColumnValuesToBeBetween(column="n", min_value=0, max_value=12),
+            # The drift check's categories in another order; a set no drift check counts.
+            gxe.ExpectColumnValuesToBeInSet(column="k", value_set=["a", "b", "c"]),
+            gxe.ExpectColumnValuesToBeInSet(column="k", value_set=["a", "b", "c", "new"]),
         ],
     )
 
@@ -87,7 +101,15 @@ def _validate(url: str):
     batch = asset.add_batch_definition_whole_table("all").get_batch()
     with _queries_sent() as sent:
         result = batch.validate(_suite(), result_format={"result_format": "SUMMARY", "partial_unexpected_count": 0})
-    return [(r.success, r.result, r.exception_info.get("raised_exception")) for r in result.results], sent
+    outcomes = {
+        (r.expectation_config.type, json.dumps(r.expectation_config.kwargs, sort_keys=True)): (
+            r.success,
+            r.result,
+            r.exception_info.get("raised_exception"),
+        )
+        for r in result.results
+    }
+    return outcomes, sent
 
 
 def test_bucket_sums_match_one_count_per_bound(monkeypatch):
@@ -105,17 +127,36 @@ def test_bucket_sums_match_one_count_per_bound(monkeypatch):
         monkeypatch.setattr(packed, "BUCKET_SUM_DIALECTS", ())
         counted, sent_counted = _validate(url)
 
-    assert summed == counted
-    assert all(raised is False for _, _, raised in summed)
+    assert len(summed) == len(_suite().expectations) and summed == counted
+    assert all(raised is False for _, _, raised in summed.values())
     # The seeded day passes some checks and fails others, so both verdicts are compared.
-    assert {success for success, _, _ in summed} == {True, False}
+    assert {success for success, _, _ in summed.values()} == {True, False}
+
+    def result(kind: str, **kwargs) -> dict:
+        return next(r for (t, k), (_, r, _) in summed.items() if t == kind and kwargs.items() <= json.loads(k).items())
+
     # A column of NULLs only has no quantiles to check (the sum of no rows reads as zero counts).
-    assert summed[-1][1]["details"]["reason"] == "no non-null values of 'e'"
+    quantiles_e = result("expect_column_quantiles_to_be_between", column="e")
+    assert quantiles_e["details"]["reason"] == "no non-null values of 'e'"
+    rows = _rows()
+    in_set = "expect_column_values_to_be_in_set"
+    assert result(in_set, value_set=["a", "b", "c"])["unexpected_count"] == sum(r["k"] == "new" for r in rows) > 0
+    assert result(in_set, value_set=["a", "b", "c", "new"])["unexpected_count"] == 0
+    below_11 = result("expect_column_values_to_be_between", column="n", max_value=11)
+    assert below_11["unexpected_count"] == sum(r["n"] is not None and r["n"] >= 11 for r in rows) > 0
     bundle = next(s for s in sent if "'S' ||" in s)
-    assert "FILTER" not in bundle and any("FILTER" in s for s in sent_counted)
+    # Only the value set that no drift check counts stays a filtered count (beside null counts).
+    filtered = re.findall(r"FILTER \(WHERE (.*?)\) AS", bundle)
+    assert sorted(filtered) == [
+        '"F value" IS NULL',
+        "k IS NOT NULL AND (k NOT IN ('a', 'b', 'c', 'new'))",
+        "k IS NULL",
+        "n IS NULL",
+    ], filtered
+    assert any("FILTER" in s for s in sent_counted)
     # Drift bins and quantile brackets of a column are written over the same bounds, so
     # PostgreSQL computes one sum per column.
     sums = re.findall(r"coalesce\(sum\((.*?)\), 0\)", bundle)
-    assert len(sums) == 6
+    assert len(sums) == 6 + 5 + 1
     columns = sorted(re.search(r"CAST\(([\w\" ]+) AS (?:FLOAT|VARCHAR)\)", s).group(1) for s in set(sums))
     assert columns == ['"F value"', "e", "k", "n"], sums

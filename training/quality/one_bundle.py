@@ -8,7 +8,7 @@ and the standard deviation two rounds later still, because on every SQL dialect 
 the mean and the null count that only SQLite's two-pass formula uses. (The row count stays a
 query of its own: every column metric of GX depends on it.)
 
-``install()`` changes five things, each a wrapper on a GX internal (GX is pinned):
+``install()`` changes these things, each a wrapper on a GX internal (GX is pinned):
 - when the graph resolver asks a SQL engine for a round of ready metrics, the aggregates wait
   while any other metric is in the round, so that they meet in one round and GX bundles them
   into one query;
@@ -16,7 +16,12 @@ query of its own: every column metric of GX depends on it.)
 - the bucket sums of one column (``packed.span_counts``) are written over the bounds of all the
   graph's bucket-counting metrics on it, so that PostgreSQL computes one sum per column;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
-  (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL);
+  (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL). On PostgreSQL, a range
+  check with finite numeric bounds and a value set that a drift check on the column counts as
+  its categories are read from the column's bucket sum instead (the buckets below and above
+  the range, the drift check's "other" bucket): no comparison of their own per row. The range
+  is then compared in ``double precision``, as the drift and quantile bounds are (exact for
+  every float and for integers up to 2**53);
 - on PostgreSQL the mean and the standard deviation are computed in ``double precision``. GX
   writes ``avg(1.0 * x)`` and ``stddev_samp(x)``, which PostgreSQL computes in ``numeric`` for an
   integer column: twice as slow, and GX serializes each ``Decimal`` result with an inspection of
@@ -27,12 +32,16 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 from typing import Any
+
+from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
 from training.quality.expectations import packed
 from training.quality.expectations.packed import count_if
 
 _UNEXPECTED_COUNT_PARTIAL = ".unexpected_count.aggregate_fn"
+_BETWEEN = "column_values.between.unexpected_count"
 _FLOAT_MOMENTS = {"column.mean.aggregate_fn": "avg", "column.standard_deviation.aggregate_fn": "stddev_samp"}
 _HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("trainguard_hold_aggregates", default=False)
 
@@ -69,16 +78,22 @@ def _defer_aggregates() -> None:
         # holds the aggregates left out here, so its retry and stop rules see every metric.
         holding = _HOLDING.get()
         token = _HOLDING.set(False)
+        metrics_to_resolve = list(metrics_to_resolve)
         try:
             if holding:
-                ready = list(metrics_to_resolve)
                 # A bundled aggregate has no metric function of its own, only a partial (GX's protocol).
-                others = [m for m in ready if get_metric_provider(m.metric_name, self)[1] is not None]
+                others = [m for m in metrics_to_resolve if get_metric_provider(m.metric_name, self)[1] is not None]
                 if others:
                     metrics_to_resolve = others
-            return resolve(self, metrics_to_resolve, metrics, runtime_configuration)
+            resolved = resolve(self, metrics_to_resolve, metrics, runtime_configuration)
         finally:
             _HOLDING.reset(token)
+        # Unexpected counts read from a bucket sum arrive packed; GX expects a number.
+        for metric in metrics_to_resolve:
+            value = resolved.get(metric.id)
+            if metric.metric_name.endswith(".unexpected_count") and isinstance(value, str):
+                resolved[metric.id] = sum(packed.unpack(value))
+        return resolved
 
     ValidationGraph._resolve = _resolve
     SqlAlchemyExecutionEngine.resolve_metrics = resolve_metrics
@@ -136,7 +151,11 @@ def _filtered_unexpected_counts() -> None:
         **kwargs: Any,
     ) -> tuple:
         condition, compute_domain_kwargs, accessor_domain_kwargs = metrics["unexpected_condition"]
-        return count_if(condition, execution_engine.engine.dialect), compute_domain_kwargs, accessor_domain_kwargs
+        dialect = execution_engine.engine.dialect
+        packed_count = _from_bucket_sums(cls, metric_value_kwargs, accessor_domain_kwargs, dialect)
+        if packed_count is not None:
+            return packed_count, compute_domain_kwargs, accessor_domain_kwargs
+        return count_if(condition, dialect), compute_domain_kwargs, accessor_domain_kwargs
 
     unexpected_count.metric_fn_type = MetricPartialFunctionTypes.AGGREGATE_FN
     for name, definition in _registered_metrics.items():
@@ -148,8 +167,41 @@ def _filtered_unexpected_counts() -> None:
                 providers[engine_name] = (provider_cls, unexpected_count)
 
 
+def _between_bounds(value_kwargs: dict) -> list[packed.Bound]:
+    """A range check's bounds as bucket bounds: values below the first are unexpected, values
+    below the second expected. Empty unless the bounds are finite numbers GX accepts."""
+    low, high = value_kwargs.get("min_value"), value_kwargs.get("max_value")
+    numbers = [v for v in (low, high) if v is not None]
+    if not numbers or not all(type(v) in (int, float) and math.isfinite(v) for v in numbers):
+        return []
+    if low is not None and high is not None and low > high:
+        return []
+    found = [] if low is None else [(float(low), bool(value_kwargs.get("strict_min")))]
+    return found + ([] if high is None else [(float(high), not value_kwargs.get("strict_max"))])
+
+
+packed.SPAN_METRICS[_BETWEEN] = _between_bounds
+
+
+def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict, dialect: Any) -> Any:
+    """On PostgreSQL, the unexpected count of a numeric range or of a value set that a drift
+    check also counts, as buckets of the column's shared sum (``packed``); None otherwise."""
+    if dialect.name not in packed.BUCKET_SUM_DIALECTS:
+        return None
+    column = sa.column(accessor_domain_kwargs["column"])
+    name = getattr(cls, "condition_metric_name", "")
+    if name == "column_values.in_set":
+        return packed.outside_categories(column, list(value_kwargs.get("value_set") or []), dialect)
+    bounds = _between_bounds(value_kwargs) if name == "column_values.between" else []
+    if not bounds:
+        return None
+    low = bounds[0] if value_kwargs.get("min_value") is not None else None
+    high = bounds[-1] if value_kwargs.get("max_value") is not None else None
+    spans: list[packed.Span] = [] if low is None else [(None, low)]
+    return packed.span_counts(column, spans + ([] if high is None else [(high, None)]), dialect)
+
+
 def _float_moments() -> None:
-    from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
     from great_expectations.execution_engine import SqlAlchemyExecutionEngine
     from great_expectations.expectations.registry import _registered_metrics
 

@@ -22,7 +22,15 @@ from great_expectations.expectations.metrics.column_aggregate_metric_provider im
 from great_expectations.expectations.metrics.metric_provider import metric_value
 
 from training.quality.distributions import bucket_labels, drift_score, largest_shift
-from training.quality.expectations.packed import SPAN_METRICS, Bound, Span, category_counts, span_counts, unpack
+from training.quality.expectations.packed import (
+    CATEGORY_METRICS,
+    SPAN_METRICS,
+    Bound,
+    Span,
+    category_counts,
+    span_counts,
+    unpack,
+)
 from training.quality.expectations.rendering import TextRenderers
 
 if TYPE_CHECKING:
@@ -92,6 +100,7 @@ def _bin_bounds(value_kwargs: dict) -> list[Bound]:
 
 
 SPAN_METRICS[ColumnBucketCounts.metric_name] = _bin_bounds
+CATEGORY_METRICS.add(ColumnBucketCounts.metric_name)
 
 
 def _bin_spans(edges: list[float]) -> list[Span]:

@@ -44,7 +44,12 @@ Span = tuple[Bound | None, Bound | None] | int
 
 # Metric name -> the bounds its ``span_counts`` use, from the metric's value kwargs.
 SPAN_METRICS: dict[str, Callable[[dict], list[Bound]]] = {}
+# Metrics whose ``categories`` value kwarg is counted with ``category_counts``.
+CATEGORY_METRICS: set[str] = set()
 _SHARED_EDGES: contextvars.ContextVar[dict[str, list[float]]] = contextvars.ContextVar("trainguard_shared_edges")
+_SHARED_CATEGORIES: contextvars.ContextVar[dict[str, list[list[str]]]] = contextvars.ContextVar(
+    "trainguard_shared_categories"
+)
 
 
 @contextlib.contextmanager
@@ -52,7 +57,10 @@ def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
     """While inside, bucket sums of a column are written over the bounds of every
     ``(metric name, column, value kwargs)`` given of a ``SPAN_METRICS`` metric on that column."""
     edges: dict[str, set[float]] = {}
+    categories: dict[str, list[list[str]]] = {}
     for name, column, value_kwargs in metrics:
+        if name in CATEGORY_METRICS and value_kwargs.get("categories"):
+            categories.setdefault(column, []).append([str(c) for c in value_kwargs["categories"]])
         try:
             bounds = SPAN_METRICS[name](value_kwargs) if name in SPAN_METRICS else []
         except (KeyError, TypeError, ValueError):  # malformed kwargs: the metric reports them itself
@@ -60,9 +68,11 @@ def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
         if bounds and all(math.isfinite(v) for v, _ in bounds):
             edges.setdefault(column, set()).update(_edge(b) for b in bounds)
     token = _SHARED_EDGES.set({column: sorted(found) for column, found in edges.items()})
+    categories_token = _SHARED_CATEGORIES.set(categories)
     try:
         yield
     finally:
+        _SHARED_CATEGORIES.reset(categories_token)
         _SHARED_EDGES.reset(token)
 
 
@@ -120,13 +130,30 @@ def category_counts(column: Any, categories: Sequence[str], dialect: Any = None)
     each category, then all others (``unpack`` reads one count per category, then the rest)."""
     text = sa.cast(column, sa.String)
     if dialect is not None and dialect.name in BUCKET_SUM_DIALECTS and len(set(categories)) == len(categories):
-        buckets = [(text == c, _slot_value(i)) for i, c in enumerate(categories)]
-        per_row = sa.case((column.is_(None), sa.null()), *buckets, else_=_slot_value(len(categories)))
         layout = [f"{i}-{i + 1}" for i in range(len(categories) + 1)]
-        return _packed_sum(per_row, layout)
+        return _packed_sum(_category_buckets(column, categories), layout)
     counts = [count_if(text == c, dialect) for c in categories]
     other = sa.and_(column.is_not(None), text.not_in(categories)) if categories else column.is_not(None)
     return pack([*counts, count_if(other, dialect)])
+
+
+def _category_buckets(column: Any, categories: Sequence[str]) -> Any:
+    text = sa.cast(column, sa.String)
+    buckets = [(text == c, _slot_value(i)) for i, c in enumerate(categories)]
+    return sa.case((column.is_(None), sa.null()), *buckets, else_=_slot_value(len(categories)))
+
+
+def outside_categories(column: Any, value_set: Sequence[Any], dialect: Any = None) -> Any | None:
+    """The packed count of non-null values of ``column`` outside ``value_set``, read from the
+    category sum of a metric of the graph whose categories are that set (PostgreSQL computes
+    the shared sum once); None when there is no such sum."""
+    if dialect is None or dialect.name not in BUCKET_SUM_DIALECTS or not all(isinstance(v, str) for v in value_set):
+        return None
+    for categories in _SHARED_CATEGORIES.get({}).get(str(getattr(column, "name", "")), []):
+        if len(set(categories)) == len(categories) and set(categories) == set(value_set):
+            k = len(categories)
+            return _packed_sum(_category_buckets(column, categories), [f"{k}-{k + 1}"])
+    return None
 
 
 def _slot_value(bucket: int) -> Any:
