@@ -100,12 +100,12 @@ def _defer_aggregates() -> None:
 
 
 def _span_metrics(graph: Any) -> list[tuple[str, str, dict]]:
-    """(metric name, column, value kwargs) of the graph's bucket-counting metrics."""
+    """(metric name, column, value kwargs) of the graph's bucket and category counting metrics."""
     found = []
     for edge in graph.edges:
         for metric in (edge.left, edge.right):
             name = metric.metric_name.removesuffix(".aggregate_fn") if metric is not None else ""
-            if name in packed.SPAN_METRICS:
+            if name in packed.SPAN_METRICS or name in packed.CATEGORY_METRICS:
                 column = metric.metric_domain_kwargs.get("column")
                 found.append((name, str(column), dict(metric.metric_value_kwargs or {})))
     return found

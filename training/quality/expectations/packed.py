@@ -15,8 +15,9 @@ than 10**12 rows). Five comparisons per row instead of twenty: 2.5 times faster,
 Counts of a text column's known values are one sum too, a ``CASE`` testing each value in turn
 (a row stops at its value instead of being compared with every value).
 The metrics of one batch share their columns' sums: while a graph is resolved, ``sharing``
-holds every span metric's bounds per column, each metric's sum is written over all of them,
-and PostgreSQL computes the identical sums once.
+holds every span metric's bounds and every category list per column, each metric's sum is
+written over all of them, and PostgreSQL computes the identical sums once (GX's own range and
+value-set checks read their unexpected counts from the same sums: ``one_bundle.py``).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ _SHARED_CATEGORIES: contextvars.ContextVar[dict[str, list[list[str]]]] = context
 @contextlib.contextmanager
 def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
     """While inside, bucket sums of a column are written over the bounds of every
-    ``(metric name, column, value kwargs)`` given of a ``SPAN_METRICS`` metric on that column."""
+    ``(metric name, column, value kwargs)`` given of a ``SPAN_METRICS`` metric on that column,
+    and the categories of its ``CATEGORY_METRICS`` metrics can be read by ``outside_categories``."""
     edges: dict[str, set[float]] = {}
     categories: dict[str, list[list[str]]] = {}
     for name, column, value_kwargs in metrics:
