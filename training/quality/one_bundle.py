@@ -167,38 +167,37 @@ def _filtered_unexpected_counts() -> None:
                 providers[engine_name] = (provider_cls, unexpected_count)
 
 
-def _between_bounds(value_kwargs: dict) -> list[packed.Bound]:
-    """A range check's bounds as bucket bounds: values below the first are unexpected, values
-    below the second expected. Empty unless the bounds are finite numbers GX accepts."""
+def _range_spans(value_kwargs: dict) -> list[packed.Span]:
+    """A range check's unexpected values as bucket spans: below its minimum, and from its
+    maximum up. Empty unless the bounds are finite numbers GX accepts."""
     low, high = value_kwargs.get("min_value"), value_kwargs.get("max_value")
     numbers = [v for v in (low, high) if v is not None]
     if not numbers or not all(type(v) in (int, float) and math.isfinite(v) for v in numbers):
         return []
     if low is not None and high is not None and low > high:
         return []
-    found = [] if low is None else [(float(low), bool(value_kwargs.get("strict_min")))]
-    return found + ([] if high is None else [(float(high), not value_kwargs.get("strict_max"))])
+    below: list[packed.Span] = [] if low is None else [(None, (float(low), bool(value_kwargs.get("strict_min"))))]
+    return below + ([] if high is None else [((float(high), not value_kwargs.get("strict_max")), None)])
 
 
-packed.SPAN_METRICS[_BETWEEN] = _between_bounds
+def _range_bounds(value_kwargs: dict) -> list[packed.Bound]:
+    return [b for span in _range_spans(value_kwargs) for b in span if b is not None]
+
+
+packed.SPAN_METRICS[_BETWEEN] = _range_bounds
 
 
 def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict, dialect: Any) -> Any:
     """On PostgreSQL, the unexpected count of a numeric range or of a value set that a drift
     check also counts, as buckets of the column's shared sum (``packed``); None otherwise."""
-    if dialect.name not in packed.BUCKET_SUM_DIALECTS:
+    if not packed.sums_on(dialect):
         return None
     column = sa.column(accessor_domain_kwargs["column"])
     name = getattr(cls, "condition_metric_name", "")
     if name == "column_values.in_set":
         return packed.outside_categories(column, list(value_kwargs.get("value_set") or []), dialect)
-    bounds = _between_bounds(value_kwargs) if name == "column_values.between" else []
-    if not bounds:
-        return None
-    low = bounds[0] if value_kwargs.get("min_value") is not None else None
-    high = bounds[-1] if value_kwargs.get("max_value") is not None else None
-    spans: list[packed.Span] = [] if low is None else [(None, low)]
-    return packed.span_counts(column, spans + ([] if high is None else [(high, None)]), dialect)
+    spans = _range_spans(value_kwargs) if name == "column_values.between" else []
+    return packed.span_counts(column, spans, dialect) if spans else None
 
 
 def _float_moments() -> None:

@@ -53,6 +53,11 @@ _SHARED_CATEGORIES: contextvars.ContextVar[dict[str, list[list[str]]]] = context
 )
 
 
+def sums_on(dialect: Any) -> bool:
+    """Whether bucket counts on ``dialect`` are written as one numeric sum."""
+    return dialect is not None and dialect.name in BUCKET_SUM_DIALECTS
+
+
 @contextlib.contextmanager
 def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
     """While inside, bucket sums of a column are written over the bounds of every
@@ -108,7 +113,7 @@ def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None) -> Any:
     reads it as one count per span, placeholders as they are)."""
     bounds = {b for span in spans if not isinstance(span, int) for b in span if b is not None}
     finite = bool(bounds) and all(math.isfinite(v) for v, _ in bounds)
-    if dialect is not None and dialect.name in BUCKET_SUM_DIALECTS and finite:
+    if sums_on(dialect) and finite:
         own = {_edge(b) for b in bounds}
         shared = _SHARED_EDGES.get({}).get(str(getattr(column, "name", "")), [])
         return _bucket_sum(column, spans, shared if own <= set(shared) else sorted(own), dialect)
@@ -130,10 +135,10 @@ def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None) -> Any:
 def category_counts(column: Any, categories: Sequence[str], dialect: Any = None) -> Any:
     """One text expression holding the non-null values of ``column`` (compared as text) equal to
     each category, then all others (``unpack`` reads one count per category, then the rest)."""
-    text = sa.cast(column, sa.String)
-    if dialect is not None and dialect.name in BUCKET_SUM_DIALECTS and len(set(categories)) == len(categories):
+    if sums_on(dialect) and len(set(categories)) == len(categories):
         layout = [f"{i}-{i + 1}" for i in range(len(categories) + 1)]
         return _packed_sum(_category_buckets(column, categories), layout)
+    text = sa.cast(column, sa.String)
     counts = [count_if(text == c, dialect) for c in categories]
     other = sa.and_(column.is_not(None), text.not_in(categories)) if categories else column.is_not(None)
     return pack([*counts, count_if(other, dialect)])
@@ -149,7 +154,7 @@ def outside_categories(column: Any, value_set: Sequence[Any], dialect: Any = Non
     """The packed count of non-null values of ``column`` outside ``value_set``, read from the
     category sum of a metric of the graph whose categories are that set (PostgreSQL computes
     the shared sum once); None when there is no such sum."""
-    if dialect is None or dialect.name not in BUCKET_SUM_DIALECTS or not all(isinstance(v, str) for v in value_set):
+    if not sums_on(dialect) or not all(isinstance(v, str) for v in value_set):
         return None
     for categories in _SHARED_CATEGORIES.get({}).get(str(getattr(column, "name", "")), []):
         if len(set(categories)) == len(categories) and set(categories) == set(value_set):
