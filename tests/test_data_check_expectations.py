@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import statements_sent
 from training.quality.distributions import js_distance, psi
 from training.quality.expectations import (
     ExpectColumnJsDistanceToBeLessThan,
@@ -146,6 +147,39 @@ def test_interval_checks(batches, kwargs, day, success, reason):
     assert not result.exception_info.get("raised_exception")
     if reason:
         assert reason in result.result["details"]["reason"]
+
+
+def _day_metric(metric: str, values: list) -> float:
+    present = [v for v in values if v is not None]
+    return {
+        "row_count": lambda: len(values),
+        "mean": lambda: sum(present) / len(present),
+        "sum": lambda: sum(present),
+        "min": lambda: min(present),
+        "max": lambda: max(present),
+        "null_fraction": lambda: (len(values) - len(present)) / len(values),
+        "distinct_count": lambda: len(set(present)),
+    }[metric]()
+
+
+@pytest.mark.parametrize("metric", ["row_count", "mean", "sum", "min", "max", "null_fraction", "distinct_count"])
+def test_interval_check_values_of_both_days(batches, metric):
+    """The batch's value comes from the day's bundled aggregates, the reference day's from one
+    read of that day (a distinct count reads both days itself); both equal the metric computed
+    here."""
+    batch = batches[0]("2026-05-09")
+    check = ExpectDayMetricToBeWithinRatioOfDaysBack(
+        date_column="ds", metric=metric, column=None if metric == "row_count" else "x", threshold=100, days_back=1
+    )
+    with statements_sent() as sent:
+        result = batch.validate(check)
+    assert result.result["observed_value"] == pytest.approx(_day_metric(metric, DAYS["2026-05-09"]["x"]))
+    assert result.result["details"]["reference"] == pytest.approx(_day_metric(metric, DAYS["2026-05-08"]["x"]))
+    own_reads = [s for s in sent if "FROM t WHERE ds" in s and "(SELECT * FROM t" not in s]
+    if metric == "distinct_count":
+        assert own_reads == ["SELECT ds, count(DISTINCT x) AS count_1 FROM t WHERE ds IN (?, ?) GROUP BY ds"]
+    else:
+        assert len(own_reads) == 1 and own_reads[0].endswith("FROM t WHERE ds = ?"), own_reads
 
 
 def test_zero_against_a_value_is_a_failure_not_ignored(batches):

@@ -5,16 +5,19 @@ of one batch in a single SELECT, but only those that become ready in the same ro
 metric graph. In GX 1.24 a day's suite took three scans of the day where one does: row-level
 unexpected counts (nulls, value sets, ranges) were ready a round after the column aggregates,
 and the standard deviation two rounds later still, because on every SQL dialect it waits for
-the mean and the null count that only SQLite's two-pass formula uses. (The row count stays a
-query of its own: every column metric of GX depends on it.)
+the mean and the null count that only SQLite's two-pass formula uses. The row count was a
+query of its own, because every column metric of GX, even the partial aggregates that only
+write SQL, waits for it.
 
 ``install()`` changes these things, each a wrapper on a GX internal (GX is pinned):
 - when the graph resolver asks a SQL engine for a round of ready metrics, the aggregates wait
   while any other metric is in the round, so that they meet in one round and GX bundles them
   into one query;
 - ``column.standard_deviation`` depends on the mean and null count only on SQLite;
-- the bucket sums of one column (``packed.span_counts``) are written over the bounds of all the
-  graph's bucket-counting metrics on it, so that PostgreSQL computes one sum per column;
+- on a SQL engine, the row count is one more column of the bundled query: a metric that GX
+  computes in the bundle (its value comes from a partial aggregate) and the partial aggregates
+  and row conditions themselves (they only write SQL) do not wait for ``table.row_count``.
+  Metrics with a function of their own (non-null proportion, median, ...) still do;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
   (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL). On PostgreSQL, a range
   check with finite numeric bounds and a value set that a drift check on the column counts as
@@ -42,6 +45,7 @@ from training.quality.expectations.packed import count_if
 
 _UNEXPECTED_COUNT_PARTIAL = ".unexpected_count.aggregate_fn"
 _BETWEEN = "column_values.between.unexpected_count"
+_SQL_PARTIALS = (".aggregate_fn", ".condition")
 _FLOAT_MOMENTS = {"column.mean.aggregate_fn": "avg", "column.standard_deviation.aggregate_fn": "stddev_samp"}
 _HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("trainguard_hold_aggregates", default=False)
 
@@ -51,6 +55,7 @@ def install() -> None:
     """Install the wrappers once per process."""
     _defer_aggregates()
     _stddev_without_mean()
+    _row_count_bundled()
     _filtered_unexpected_counts()
     _float_moments()
 
@@ -133,6 +138,30 @@ def _stddev_without_mean() -> None:
         return found
 
     ColumnStandardDeviation._get_evaluation_dependencies = classmethod(_get_evaluation_dependencies)
+
+
+def _row_count_bundled() -> None:
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.metrics.metric_provider import MetricProvider
+    from great_expectations.expectations.registry import get_metric_provider
+
+    dependencies = MetricProvider.get_evaluation_dependencies.__func__
+
+    def get_evaluation_dependencies(
+        cls: Any,
+        metric: Any,
+        configuration: Any = None,
+        execution_engine: Any = None,
+        runtime_configuration: Any = None,
+    ) -> dict:
+        found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
+        if "table.row_count" in found and isinstance(execution_engine, SqlAlchemyExecutionEngine):
+            name = metric.metric_name
+            if name.endswith(_SQL_PARTIALS) or get_metric_provider(name, execution_engine)[1] is None:
+                found.pop("table.row_count")
+        return found
+
+    MetricProvider.get_evaluation_dependencies = classmethod(get_evaluation_dependencies)
 
 
 def _filtered_unexpected_counts() -> None:

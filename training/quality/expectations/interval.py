@@ -3,7 +3,10 @@
 Like Airflow's ``SQLIntervalCheckOperator`` (same ``max_over_min`` and ``relative_diff``
 ratios), but as a GX expectation so it shows in Data Docs, and stricter: an empty current or
 reference day is a failed expectation with a reason, and a zero is compared like any value.
-Both days are read with ``date_column IN (:day, :reference_day)`` so an index is used.
+The batch's own value is one more aggregate of the day's bundled query (``one_bundle``); the
+reference day is read with ``date_column = :reference_day`` so an index is used. A distinct
+count is the exception: ``count(DISTINCT ...)`` in the bundle would stop PostgreSQL from
+aggregating in parallel, so both days are read by one query of their own.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from great_expectations.compatibility import pydantic
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.core.metric_function_types import MetricPartialFunctionTypes
 from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 from great_expectations.expectations.expectation import BatchExpectation
-from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.expectations.metrics.metric_provider import metric_partial, metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
+from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from training.quality.expectations.batches import batch_value
 from training.quality.expectations.ratios import RATIO_FORMULAS, ratio
@@ -38,17 +43,49 @@ DEFAULTS: dict[str, Any] = {"column": None, "days_back": 7, "ratio_formula": "ma
 
 
 def _metric_expression(metric: str, column: str | None) -> Any:
+    """The metric as one aggregate, in double precision (PostgreSQL would otherwise return
+    ``numeric`` for integer columns)."""
     if metric == "row_count":
         return sa.func.count()
     col = sa.column(column)
     return {
-        "mean": lambda: sa.func.avg(col),
-        "sum": lambda: sa.func.sum(col),
+        "mean": lambda: sa.func.avg(sa.cast(col, sa.Float)),
+        "sum": lambda: sa.cast(sa.func.sum(col), sa.Float),
         "min": lambda: sa.func.min(col),
         "max": lambda: sa.func.max(col),
-        "null_fraction": lambda: sa.func.avg(sa.case((col.is_(None), 1.0), else_=0.0)),
+        "null_fraction": lambda: (
+            sa.cast(sa.func.count() - sa.func.count(col), sa.Float) / sa.func.nullif(sa.func.count(), 0)
+        ),
         "distinct_count": lambda: sa.func.count(sa.distinct(col)),
     }[metric]()
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+class DayMetricCurrent(TableMetricProvider):
+    """The metric on the batch's own rows, as a partial aggregate that GX bundles with the day's
+    other aggregates."""
+
+    metric_name = "trainguard.day_metric.current"
+    value_keys = ("metric", "column")
+
+    @metric_partial(
+        engine=SqlAlchemyExecutionEngine,
+        partial_fn_type=MetricPartialFunctionTypes.AGGREGATE_FN,
+        domain_type=MetricDomainTypes.TABLE,
+    )
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: dict[str, Any],
+        runtime_configuration: dict,
+    ) -> tuple:
+        expression = _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column"))
+        return expression, metric_domain_kwargs, {}
 
 
 class DayMetricPair(TableMetricProvider):
@@ -56,6 +93,24 @@ class DayMetricPair(TableMetricProvider):
 
     metric_name = "trainguard.day_metric.pair"
     value_keys = ("metric", "column", "date_column", "days_back")
+
+    @classmethod
+    def _get_evaluation_dependencies(
+        cls,
+        metric: MetricConfiguration,
+        configuration: Any = None,
+        execution_engine: ExecutionEngine | None = None,
+        runtime_configuration: dict | None = None,
+    ) -> dict:
+        found = super()._get_evaluation_dependencies(metric, configuration, execution_engine, runtime_configuration)
+        value_kwargs = metric.metric_value_kwargs or {}
+        if value_kwargs.get("metric") != "distinct_count" and isinstance(execution_engine, SqlAlchemyExecutionEngine):
+            found[DayMetricCurrent.metric_name] = MetricConfiguration(
+                metric_name=DayMetricCurrent.metric_name,
+                metric_domain_kwargs=metric.metric_domain_kwargs,
+                metric_value_kwargs={"metric": value_kwargs.get("metric"), "column": value_kwargs.get("column")},
+            )
+        return found
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
@@ -80,19 +135,22 @@ class DayMetricPair(TableMetricProvider):
         ).isoformat()
         table = sa.table(spec["table_name"], sa.column(date_column), schema=spec.get("schema_name"))
         day_col = sa.column(date_column)
-        query = (
-            sa.select(day_col, _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column")))
-            .select_from(table)
-            .where(day_col.in_([day, reference_day]))
-            .group_by(day_col)
-        )
-        found = {str(d)[:10]: v for d, v in execution_engine.execute_query(query).fetchall()}
+        expression = _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column"))
+        if DayMetricCurrent.metric_name in metrics:
+            query = sa.select(sa.func.count(), expression).select_from(table).where(day_col == reference_day)
+            rows, reference = execution_engine.execute_query(query).one()
+            current = metrics[DayMetricCurrent.metric_name]
+            by_day = {reference_day: reference} if rows else {}
+        else:
+            query = sa.select(day_col, expression).select_from(table).where(day_col.in_([day, reference_day]))
+            by_day = {str(d)[:10]: v for d, v in execution_engine.execute_query(query.group_by(day_col)).fetchall()}
+            current = by_day.get(day)
         return {
             "day": day,
             "reference_day": reference_day,
-            "current": None if found.get(day) is None else float(found[day]),
-            "reference": None if found.get(reference_day) is None else float(found[reference_day]),
-            "reference_rows": reference_day in found,
+            "current": _number(current),
+            "reference": _number(by_day.get(reference_day)),
+            "reference_rows": reference_day in by_day,
         }
 
 
