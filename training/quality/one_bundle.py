@@ -18,6 +18,8 @@ write SQL, waits for it.
   computes in the bundle (its value comes from a partial aggregate) and the partial aggregates
   and row conditions themselves (they only write SQL) do not wait for ``table.row_count``.
   Metrics with a function of their own (non-null proportion, median, ...) still do;
+- the bucket sums of one column (``packed.span_counts``) are written over the bounds of all the
+  graph's bucket-counting metrics on it, so that PostgreSQL computes one sum per column;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
   (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL). On PostgreSQL, a range
   check with finite numeric bounds and a value set that a drift check on the column counts as
@@ -116,15 +118,12 @@ def _span_metrics(graph: Any) -> list[tuple[str, str, dict]]:
     return found
 
 
-def _stddev_without_mean() -> None:
-    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-    from great_expectations.expectations.metrics.column_aggregate_metrics.column_standard_deviation import (
-        ColumnStandardDeviation,
-    )
+def _without_dependencies(owner: Any, attribute: str, unneeded: Any) -> None:
+    """Wrap the dependencies classmethod ``attribute`` of metric provider ``owner`` so that it
+    leaves out the names ``unneeded(metric, execution_engine)`` returns."""
+    dependencies = getattr(owner, attribute).__func__
 
-    dependencies = ColumnStandardDeviation._get_evaluation_dependencies.__func__
-
-    def _get_evaluation_dependencies(
+    def without(
         cls: Any,
         metric: Any,
         configuration: Any = None,
@@ -132,12 +131,25 @@ def _stddev_without_mean() -> None:
         runtime_configuration: Any = None,
     ) -> dict:
         found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
-        if isinstance(execution_engine, SqlAlchemyExecutionEngine) and execution_engine.dialect_name != "sqlite":
-            found.pop("column.mean", None)
-            found.pop("column_values.null.unexpected_count", None)
+        for name in unneeded(metric, execution_engine):
+            found.pop(name, None)
         return found
 
-    ColumnStandardDeviation._get_evaluation_dependencies = classmethod(_get_evaluation_dependencies)
+    setattr(owner, attribute, classmethod(without))
+
+
+def _stddev_without_mean() -> None:
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+    from great_expectations.expectations.metrics.column_aggregate_metrics.column_standard_deviation import (
+        ColumnStandardDeviation,
+    )
+
+    def unneeded(metric: Any, execution_engine: Any) -> tuple[str, ...]:
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine) and execution_engine.dialect_name != "sqlite":
+            return ("column.mean", "column_values.null.unexpected_count")
+        return ()
+
+    _without_dependencies(ColumnStandardDeviation, "_get_evaluation_dependencies", unneeded)
 
 
 def _row_count_bundled() -> None:
@@ -145,23 +157,14 @@ def _row_count_bundled() -> None:
     from great_expectations.expectations.metrics.metric_provider import MetricProvider
     from great_expectations.expectations.registry import get_metric_provider
 
-    dependencies = MetricProvider.get_evaluation_dependencies.__func__
-
-    def get_evaluation_dependencies(
-        cls: Any,
-        metric: Any,
-        configuration: Any = None,
-        execution_engine: Any = None,
-        runtime_configuration: Any = None,
-    ) -> dict:
-        found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
-        if "table.row_count" in found and isinstance(execution_engine, SqlAlchemyExecutionEngine):
+    def unneeded(metric: Any, execution_engine: Any) -> tuple[str, ...]:
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine):
             name = metric.metric_name
             if name.endswith(_SQL_PARTIALS) or get_metric_provider(name, execution_engine)[1] is None:
-                found.pop("table.row_count")
-        return found
+                return ("table.row_count",)
+        return ()
 
-    MetricProvider.get_evaluation_dependencies = classmethod(get_evaluation_dependencies)
+    _without_dependencies(MetricProvider, "get_evaluation_dependencies", unneeded)
 
 
 def _filtered_unexpected_counts() -> None:

@@ -77,12 +77,7 @@ class DayMetricCurrent(TableMetricProvider):
         domain_type=MetricDomainTypes.TABLE,
     )
     def _sqlalchemy(
-        cls,
-        execution_engine: SqlAlchemyExecutionEngine,
-        metric_domain_kwargs: dict,
-        metric_value_kwargs: dict,
-        metrics: dict[str, Any],
-        runtime_configuration: dict,
+        cls, execution_engine: Any, metric_domain_kwargs: dict, metric_value_kwargs: dict, **kwargs: Any
     ) -> tuple:
         expression = _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column"))
         return expression, metric_domain_kwargs, {}
