@@ -170,3 +170,40 @@ def test_the_index_reads_no_stored_result_twice_and_matches_gx(settings, monkeyp
     monkeypatch.setattr(DefaultSiteIndexBuilder, "_add_validations_to_index_links", stock)
     builder.site_index_builder.build()
     assert _index_links(site) == cached
+
+
+def test_a_suite_page_is_rendered_again_only_when_the_suite_changed(settings, monkeypatch):
+    from great_expectations.render.renderer import ExpectationSuitePageRenderer
+
+    rendered: list[str] = []
+    render = ExpectationSuitePageRenderer.render
+
+    def counted(self, expectations, *args, **kwargs):
+        rendered.append(expectations.name)
+        return render(self, expectations, *args, **kwargs)
+
+    monkeypatch.setattr(ExpectationSuitePageRenderer, "render", counted)
+    page = suite_page(settings.data_docs_dir, "trips_daily")
+    page.unlink(missing_ok=True)
+    run_checkpoint("trips_daily", ["2026-09-08"], settings=settings)
+    assert page.is_file() and rendered == ["trips_daily"]
+
+    run_checkpoint("trips_daily", ["2026-09-09"], settings=settings)
+    assert rendered == ["trips_daily"]  # the suite did not change
+
+    stored = settings.gx_root / "expectations" / "trips_daily.json"
+    original = stored.read_bytes()
+    suite = json.loads(original)
+    count = next(e for e in suite["expectations"] if e["type"] == "expect_table_row_count_to_be_between")
+    count["kwargs"]["max_value"] = 24681357
+    try:
+        stored.write_text(json.dumps(suite, indent=2))
+        run_checkpoint("trips_daily", ["2026-09-10"], settings=settings)
+        assert rendered == ["trips_daily"] * 2
+        assert "24681357" in page.read_text().replace(",", "")
+    finally:
+        stored.write_bytes(original)
+    run_checkpoint("trips_daily", ["2026-09-10"], settings=settings)
+    assert rendered == ["trips_daily"] * 3 and "24681357" not in page.read_text().replace(",", "")
+    run_checkpoint("trips_daily", ["2026-09-11"], settings=settings)
+    assert rendered == ["trips_daily"] * 3

@@ -5,7 +5,8 @@ the site index; the index lists every stored validation, so in a 30-day run it i
 times from a growing history (over a third of such a run). Within ``one_index_per_run`` the
 action writes only the pages that changed (each suite page once) and the index is built once
 when the block ends, together with trainguard's own site pages. Outside the block (one day,
-Airflow tasks, GX used directly) GX's action runs unchanged.
+Airflow tasks, GX used directly) GX's action runs as it is, except that, in and out of the
+block, a suite's page is rendered only when the suite changed (``suite_pages.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from training.quality import suite_pages
 
 if TYPE_CHECKING:
     from great_expectations.data_context import FileDataContext
@@ -73,29 +76,39 @@ def _finish(context: FileDataContext, settings: Settings, pending: _Pending) -> 
         log.warning("could not build the Data Docs index", exc_info=True)
 
 
+def _build_pages_only(context: FileDataContext, pending: _Pending, site_names: list[str] | None, todo: list) -> dict:
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    todo = [r for r in todo if r.to_tuple() not in pending.built]
+    for identifier in todo:
+        if isinstance(identifier, ExpectationSuiteIdentifier):
+            pending.built.add(identifier.to_tuple())
+        else:
+            pending.last = identifier
+    pending.site_names = site_names or None
+    if not todo:  # an empty list would make GX rebuild every page
+        return {}
+    return context.build_data_docs(site_names=site_names, resource_identifiers=todo, dry_run=False, build_index=False)
+
+
 @functools.cache
 def install() -> None:
     """Wrap GX's docs action once per process (GX is pinned: see requirements.txt)."""
     from great_expectations.checkpoint.actions import DataDocsAction
-    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     build = DataDocsAction._build_data_docs
 
     def _build_data_docs(self: Any, site_names: list[str] | None = None, resource_identifiers: list | None = None):
-        pending = _PENDING.get()
-        if pending is None or not resource_identifiers:
+        if not resource_identifiers:  # GX's "every page"
             return build(self, site_names, resource_identifiers)
-        todo = [r for r in resource_identifiers if r.to_tuple() not in pending.built]
-        for identifier in todo:
-            if isinstance(identifier, ExpectationSuiteIdentifier):
-                pending.built.add(identifier.to_tuple())
-            else:
-                pending.last = identifier
-        pending.site_names = site_names or None
-        if not todo:  # an empty list would make GX rebuild every page
-            return {}
-        return self._resolve_context().context.build_data_docs(
-            site_names=site_names, resource_identifiers=todo, dry_run=False, build_index=False
-        )
+        context = self._resolve_context().context
+        todo, fingerprints = suite_pages.pages_to_render(context, site_names, resource_identifiers)
+        pending = _PENDING.get()
+        if pending is None:
+            built = build(self, site_names, todo)
+        else:
+            built = _build_pages_only(context, pending, site_names, todo)
+        suite_pages.remember_rendered(context, site_names, fingerprints)
+        return built
 
     DataDocsAction._build_data_docs = _build_data_docs
