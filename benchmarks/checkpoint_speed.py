@@ -5,7 +5,7 @@
 
 For each backend (SQLite file, a fresh PostgreSQL database) and day size (rows per day), it
 loads the demo schema twice: a table holding 30 days and one holding only the validated day
-(plus the day its row-count interval check compares with), scaffolds a suite from 8 reference
+(plus the days its row-count interval check may compare with, 1 and 7 days back), scaffolds a suite from 8 reference
 days, and measures, each in a fresh process with imports excluded (the fastest of five when a run
 takes under 10 s):
   (a) ``run_checkpoint`` of the scaffolded suite on the last day (trainguard's path), and the
@@ -88,7 +88,8 @@ def _copy_day(engine: sa.Engine, source: str, target: str, columns: Sequence[str
 
 
 def load_tables(engine: sa.Engine, rows: int, seed: int = 11) -> tuple[str, str]:
-    """Tables ``t{rows}_h30`` (30 days) and ``t{rows}_h1`` (the last day and 7 days back)."""
+    """Tables ``t{rows}_h30`` (30 days) and ``t{rows}_h1`` (the last day, and 1 and 7 days back:
+    the scaffolded interval check compares with one of them)."""
     from training.demo.generate import generate_day
     from training.warehouse.writer import write_day
 
@@ -106,7 +107,7 @@ def load_tables(engine: sa.Engine, rows: int, seed: int = 11) -> tuple[str, str]
         day = LAST_DAY - dt.timedelta(days=back)
         twin = next(g for g in generated if g.weekday() == day.weekday())
         _copy_day(engine, h30, h30, columns, day_str(twin), day_str(day))
-    for day in (LAST_DAY - dt.timedelta(days=7), LAST_DAY):
+    for day in (LAST_DAY - dt.timedelta(days=7), LAST_DAY - dt.timedelta(days=1), LAST_DAY):
         _copy_day(engine, h30, h1, columns, day_str(day), day_str(day))
     # A settled warehouse: on PostgreSQL, VACUUM now rather than autovacuum of the freshly
     # loaded 30M rows competing with the measurements for the two cores.
