@@ -31,6 +31,7 @@ def register_extensions() -> None:
         known_batch,
         kwargs_once,
         loaded_fresh,
+        metric_ids,
         one_bundle,
         template_cache,
     )
@@ -41,6 +42,7 @@ def register_extensions() -> None:
     loaded_fresh.install()
     one_bundle.install()
     kwargs_once.install()
+    metric_ids.install()
     index_once.install()
     index_cache.install()
     template_cache.install()
