@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -24,3 +25,13 @@ def write_atomically(path: Path, data: bytes | str, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def read_json_dict(path: Path) -> dict:
+    """The JSON object stored at ``path``; an empty dict when the file is missing, unreadable
+    or not an object (caches and records that cost only a recomputation when lost)."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

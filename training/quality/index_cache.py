@@ -18,20 +18,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from training.atomic_files import write_atomically
+from training.atomic_files import read_json_dict, write_atomically
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "trainguard_index_entries.json"
 META_KEYS = ("batch_kwargs", "batch_spec", "active_batch_definition")
-
-
-def _load(path: Path) -> dict[str, dict]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _save(path: Path, entries: dict[str, dict]) -> None:
@@ -94,7 +86,7 @@ def install() -> None:
         if not root:  # an ephemeral context: nothing to keep between builds
             return add_links(self, index_links_dict, keys)
         path = Path(root) / "uncommitted" / FILE_NAME
-        caching = _CachingContext(context, _load(path))
+        caching = _CachingContext(context, read_json_dict(path))
         before = dict(caching.entries)
         self.data_context = caching
         try:

@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from training.atomic_files import write_atomically
+from training.atomic_files import read_json_dict, write_atomically
 from training.quality.docs import suite_page
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,6 @@ def _record_path(context: Any) -> Path:
     return Path(context.root_directory) / "uncommitted" / FILE_NAME
 
 
-def _load(path: Path) -> dict[str, str]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _sites(context: Any, site_names: Sequence[str] | None) -> list[str]:
     return list(site_names or (context.variables.data_docs_sites or {}))
 
@@ -87,7 +79,7 @@ def pages_to_render(
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     sites = _sites(context, site_names)
-    rendered = _load(_record_path(context))
+    rendered = read_json_dict(_record_path(context))
     root = Path(context.root_directory)
     todo, fingerprints = [], {}
     for identifier in identifiers:
@@ -105,7 +97,7 @@ def remember_rendered(context: Any, site_names: Sequence[str] | None, fingerprin
     if not fingerprints:
         return
     path = _record_path(context)
-    rendered = _load(path)
+    rendered = read_json_dict(path)
     for suite, found in fingerprints.items():
         for site in _sites(context, site_names):
             if found is None:
