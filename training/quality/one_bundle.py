@@ -41,6 +41,7 @@ import math
 from typing import Any
 
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+from great_expectations.expectations.registry import get_metric_provider
 
 from training.quality.expectations import packed
 from training.quality.expectations.packed import count_if
@@ -64,7 +65,6 @@ def install() -> None:
 
 def _defer_aggregates() -> None:
     from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-    from great_expectations.expectations.registry import get_metric_provider
     from great_expectations.validator.validation_graph import ValidationGraph
 
     resolve_graph = ValidationGraph._resolve
@@ -88,8 +88,7 @@ def _defer_aggregates() -> None:
         metrics_to_resolve = list(metrics_to_resolve)
         try:
             if holding:
-                # A bundled aggregate has no metric function of its own, only a partial (GX's protocol).
-                others = [m for m in metrics_to_resolve if get_metric_provider(m.metric_name, self)[1] is not None]
+                others = [m for m in metrics_to_resolve if not _computed_in_bundle(m.metric_name, self)]
                 if others:
                     metrics_to_resolve = others
             resolved = resolve(self, metrics_to_resolve, metrics, runtime_configuration)
@@ -104,6 +103,12 @@ def _defer_aggregates() -> None:
 
     ValidationGraph._resolve = _resolve
     SqlAlchemyExecutionEngine.resolve_metrics = resolve_metrics
+
+
+def _computed_in_bundle(name: str, execution_engine: Any) -> bool:
+    """Whether GX computes metric ``name`` in a bundled query: such a metric has no function of
+    its own, only a partial aggregate it depends on (GX's protocol)."""
+    return get_metric_provider(name, execution_engine)[1] is None
 
 
 def _span_metrics(graph: Any) -> list[tuple[str, str, dict]]:
@@ -155,12 +160,11 @@ def _stddev_without_mean() -> None:
 def _row_count_bundled() -> None:
     from great_expectations.execution_engine import SqlAlchemyExecutionEngine
     from great_expectations.expectations.metrics.metric_provider import MetricProvider
-    from great_expectations.expectations.registry import get_metric_provider
 
     def unneeded(metric: Any, execution_engine: Any) -> tuple[str, ...]:
         if isinstance(execution_engine, SqlAlchemyExecutionEngine):
             name = metric.metric_name
-            if name.endswith(_SQL_PARTIALS) or get_metric_provider(name, execution_engine)[1] is None:
+            if name.endswith(_SQL_PARTIALS) or _computed_in_bundle(name, execution_engine):
                 return ("table.row_count",)
         return ()
 
