@@ -133,8 +133,8 @@ def build_checkpoints(engine: sa.Engine, settings, h30: str, h1: str) -> str:
     from great_expectations.expectations.registry import get_expectation_impl
 
     import great_expectations as gx
-    from training.quality.context import open_context
-    from training.quality.scaffold.register import scaffold_suite, write_suite
+    from training.extensions import open_context
+    from training.scaffold.register import scaffold_suite, write_suite
 
     context = open_context(settings)
     first = LAST_DAY - dt.timedelta(days=REFERENCE_DAYS)
@@ -214,7 +214,7 @@ def timed(command: Sequence[str], env: dict[str, str]) -> float:
 
 
 def _workspace(base: Path, url: str) -> tuple[dict[str, str], object]:
-    from training.settings import load_settings
+    from training.core.settings import load_settings
 
     gx_root = base / "great_expectations"
     shutil.copytree(REPO / "great_expectations", gx_root, ignore=shutil.ignore_patterns("uncommitted"))

@@ -83,14 +83,14 @@ def main() -> None:
     parser.add_argument("--show-statements", action="store_true", help="print each statement and its time")
     args = parser.parse_args()
 
-    from training.settings import get_settings
+    from training.core.settings import get_settings
     from training.warehouse.engine import get_engine
 
     settings = get_settings()
     engine = get_engine(settings.warehouse_url)
     context = None
     if args.mode != "floor":
-        from training.quality.context import open_context
+        from training.extensions import open_context
 
         context = open_context(settings)
     counter = StatementCounter(show=args.show_statements)
@@ -101,7 +101,7 @@ def main() -> None:
     if args.mode == "floor":
         floor_query(engine, args.table, "ds", args.day)
     elif args.mode == "fast":
-        from training.quality.run import run_checkpoint
+        from training.gx.run import run_checkpoint
 
         success = run_checkpoint(args.checkpoint, [args.day], settings=settings, context=context).success
     else:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import warnings
 
 from training.airflow.pipeline_dag import build_dag
+from training.core.settings import get_settings
 from training.pipelines.config import discover
-from training.settings import get_settings
 
 _settings = get_settings()
 for _file in discover(_settings.pipelines_dir):

@@ -69,7 +69,7 @@ def skip_or_fail(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def settings():
-    from training.settings import get_settings
+    from training.core.settings import get_settings
 
     get_settings.cache_clear()
     return get_settings()
@@ -80,7 +80,7 @@ def demo_warehouse(settings):
     """The seeded demo table with its reference days validated (so training has history)."""
     from training.demo.generate import Skew
     from training.demo.seed import seed_demo
-    from training.quality.run import run_checkpoint
+    from training.gx.run import run_checkpoint
     from training.warehouse.engine import get_engine
 
     engine = get_engine(settings.warehouse_url)
@@ -105,7 +105,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -
 
 def make_project(base: Path, warehouse_url: str | None = None) -> tuple[Any, dict[str, str]]:
     """A private GX project copy and warehouse under ``base``: (settings, env for the CLI)."""
-    from training.settings import load_settings
+    from training.core.settings import load_settings
 
     gx_root = base / "great_expectations"
     shutil.copytree(REPO / "great_expectations", gx_root, ignore=shutil.ignore_patterns("uncommitted"))

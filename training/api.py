@@ -22,10 +22,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from training.core.settings import Settings
 from training.model.gate import Baseline, GateTolerances, ModelGate
 from training.model.gatekeeper import ModelVerdict, validate_and_promote
 from training.model.record import RecordedModel, record_model
-from training.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd

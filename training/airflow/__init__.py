@@ -1,1 +1,1 @@
-"""Airflow pieces used by ``dags/``: operators and task callables. Importing this is cheap."""
+"""Airflow operators, tasks and DAG building for trainguard's pipelines."""

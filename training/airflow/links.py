@@ -23,7 +23,7 @@ def docs_url(page: str | None) -> str | None:
     """The served URL of a ``file://`` Data Docs page inside the site folder, else None."""
     from pathlib import Path
 
-    from training.settings import get_settings
+    from training.core.settings import get_settings
 
     if not page or not page.startswith("file://"):
         return None

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def open_file_context() -> FileDataContext:
-    from training.quality.context import open_context
+    from training.gx.context import open_context
 
     return open_context()
 
@@ -40,8 +40,8 @@ class _ResultKeepingCheckpoint:
         self.result: Any = None
 
     def run(self, **kwargs: Any) -> Any:
-        from training.quality.known_batch import known_batch
-        from training.settings import get_settings
+        from training.core.settings import get_settings
+        from training.gx_speedups.known_batch import known_batch
         from training.warehouse.engine import get_engine
         from training.warehouse.partitions import batch_has_rows
 
@@ -84,9 +84,9 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         self._wrapped: _ResultKeepingCheckpoint | None = None
 
     def _configure_checkpoint(self, gx_context: AbstractDataContext) -> _ResultKeepingCheckpoint:
-        from training.quality.catalog import checkpoint_info
-        from training.quality.context import check_suites_complete
-        from training.settings import get_settings
+        from training.core.settings import get_settings
+        from training.gx.catalog import checkpoint_info
+        from training.gx.context import check_suites_complete
 
         info = checkpoint_info(get_settings().gx_root, self.checkpoint_name)
         check_suites_complete(gx_context, info.suites)
@@ -99,21 +99,32 @@ class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
         try:
             super().execute(context)
         except GXValidationFailed as exc:
-            summary = self._summary()
+            # GX fails the validation on any failed expectation; the gate only on critical ones.
+            result = self._result()
+            summary = self._summary(result)
+            if result is not None and result.success:
+                log.warning("%s", summary)
+                return
             log.error("%s", summary)
             raise AirflowFailException(f"checkpoint {self.checkpoint_name} failed:\n{summary}") from exc
-        log.info("%s", self._summary())
+        log.info("%s", self._summary(self._result()))
 
-    def _summary(self) -> str:
-        """The failed expectations for the log; also remembers the run's Data Docs page."""
-        from training.airflow.links import docs_url
-        from training.quality.run import batch_result_from_gx
-        from training.quality.summary import format_batch
+    def _result(self) -> Any:
+        """The run's BatchResult (failures, warnings, verdict of the gate), or None."""
+        from training.gx.run import batch_result_from_gx
 
         wrapped = self._wrapped
         if wrapped is None or wrapped.result is None:
-            return f"checkpoint {self.checkpoint_name} did not run"
+            return None
         value = str(next(iter(self.batch_parameters.values()), ""))
-        result = batch_result_from_gx(wrapped.context, wrapped.info, value, None, wrapped.result)
+        return batch_result_from_gx(wrapped.context, wrapped.info, value, None, wrapped.result)
+
+    def _summary(self, result: Any) -> str:
+        """The failed expectations for the log; also remembers the run's Data Docs page."""
+        from training.airflow.links import docs_url
+        from training.gx.summary import format_batch
+
+        if result is None:
+            return f"checkpoint {self.checkpoint_name} did not run"
         self.data_docs_url = docs_url(result.docs_page)
         return format_batch(result)

@@ -19,7 +19,7 @@ from airflow.sdk import DAG, task, teardown
 
 from training.airflow.operators import TrainguardCheckpointOperator
 from training.airflow.sql_checks import DayIntervalCheckOperator
-from training.pipelines.spec import PipelineSpec
+from training.model.pipeline_spec import PipelineSpec
 
 # Rendered from the logical date only (never the wall clock). Inlined in SQL because the
 # common-sql operators' placeholder style differs per database; a rendered date is safe, and

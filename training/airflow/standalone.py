@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from training.settings import Settings, airflow_env
+from training.core.settings import Settings, airflow_env
 
 # Lighter than the defaults (32 task slots, 4 API workers): enough for daily gates.
 STANDALONE_DEFAULTS = {
@@ -65,8 +65,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def run_standalone(settings: Settings) -> int:
     """Run until Ctrl-C or SIGTERM (then 0, once Airflow is gone); if Airflow exits by itself,
     its exit code."""
-    from training.quality.docs import build_docs
-    from training.quality.serve import make_server
+    from training.docs_site.build import build_docs
+    from training.docs_site.serve import make_server
 
     env = standalone_env(settings)
     settings.airflow_home.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ log = logging.getLogger(__name__)
 
 
 def _spec(pipeline: str):
+    from training.core.settings import get_settings
     from training.pipelines.config import find_pipeline
-    from training.settings import get_settings
 
     return find_pipeline(get_settings().pipelines_dir, pipeline)
 
@@ -18,10 +18,10 @@ def _spec(pipeline: str):
 def train(pipeline: str, day: str) -> str:
     """Train ``pipeline``'s model for ``day``; returns the model id (pushed to XCom). The model
     checkpoint is generated or refreshed first, so the next task can run it."""
+    from training.core.settings import get_settings
+    from training.model.suite import ensure_model_checkpoint
     from training.model.train import train_for_day
     from training.pipelines.checks import check_pipeline
-    from training.quality.model_suite import ensure_model_checkpoint
-    from training.settings import get_settings
 
     spec = _spec(pipeline)
     check_pipeline(spec, get_settings())
@@ -55,8 +55,8 @@ def promote(pipeline: str, model_id: str) -> str:
 
 def build_docs() -> str:
     """Rebuild the Data Docs site (runs after the gates, whatever their outcome)."""
-    from training.quality.docs import build_docs as build
-    from training.settings import get_settings
+    from training.core.settings import get_settings
+    from training.docs_site.build import build_docs as build
 
     index = build()
     log.info("Data Docs: %s (served at %s/index.html by 'trainguard docs serve')", index, get_settings().docs_url)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
 
 TABLE = "trips"
 DATE_COLUMN = "ds"

@@ -10,12 +10,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from training.core.settings import Settings, airflow_env, get_settings
 from training.demo.generate import Skew
 from training.demo.seed import seed_demo
 from training.demo.spec import DEMO_SPEC
+from training.gx.run import run_checkpoint
 from training.model.registry import production_model
-from training.quality.run import run_checkpoint
-from training.settings import Settings, airflow_env, get_settings
 from training.warehouse.engine import get_engine, masked_url
 
 DAG_ID = "trainguard_demo"

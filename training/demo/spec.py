@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from training.core.settings import PROJECT_ROOT
 from training.pipelines.config import load_pipeline
-from training.settings import PROJECT_ROOT
 
 DEMO_PIPELINE_FILE = PROJECT_ROOT / "pipelines" / "trips_duration.yaml"
 DEMO_SPEC = load_pipeline(DEMO_PIPELINE_FILE)

@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
 from training.model.gate import TASK_METRICS
 
 if TYPE_CHECKING:

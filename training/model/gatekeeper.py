@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from training.core.settings import Settings, get_settings
+from training.gx.run import run_checkpoint
 from training.model.gate import ModelGate
 from training.model.promotion import PromotionRefusedError, promote_if_validated
 from training.model.registry import production_model
-from training.quality.model_suite import ensure_model_checkpoint
-from training.quality.run import run_checkpoint
-from training.settings import Settings, get_settings
+from training.model.suite import ensure_model_checkpoint
 from training.warehouse.engine import get_engine
 
 
@@ -30,7 +30,7 @@ class ModelVerdict:
 
 def validate_and_promote(gate: ModelGate, model_id: str, settings: Settings | None = None) -> ModelVerdict:
     """Validate ``model_id`` with ``gate``'s checkpoint (generated if needed); promote on success."""
-    from training.quality.summary import format_failure
+    from training.gx.summary import format_failure
 
     settings = settings or get_settings()
     checkpoint = ensure_model_checkpoint(gate, settings)

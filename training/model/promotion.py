@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
+from training.core.settings import Settings, get_settings
+from training.gx.record.history import latest_outcomes
 from training.model.registry import get_model, production_model, promote, set_status
-from training.quality.history import latest_outcomes
-from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
 
 

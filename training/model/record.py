@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
+from training.core.settings import Settings, get_settings
 from training.model.estimators import evaluate
 from training.model.metadata import META_SPLIT, model_metadata, slice_metrics
 from training.model.registry import register_model
 from training.model.store import save_model
-from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from training.errors import NotFoundError
+from training.core.errors import NotFoundError
 from training.warehouse.tables import ensure_tables, model_metrics, models, production, promotions
 
 

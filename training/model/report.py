@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from training.core.settings import Settings, get_settings
+from training.gx.record.history import latest_outcomes
 from training.model.metadata import META_SPLIT
 from training.model.registry import get_model, production_model, promotion_history
-from training.quality.history import latest_outcomes
-from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
 
 

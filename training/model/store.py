@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
 
 
 def save_model(store: Path, model_id: str, model: Any, meta: dict[str, Any]) -> Path:

@@ -6,18 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
+from training.core.settings import Settings, get_settings
+from training.gx.record.history import latest_outcomes
 from training.model.estimators import make_estimator, with_preprocessing
 from training.model.record import record_model
-from training.quality.history import latest_outcomes
-from training.settings import Settings, get_settings
 from training.warehouse.engine import get_engine
 from training.warehouse.partitions import days_between, read_days
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from training.pipelines.spec import PipelineSpec
+    from training.model.pipeline_spec import PipelineSpec
 
 
 class TooFewDaysError(TrainguardError):

@@ -3,16 +3,16 @@ checkpoint, the estimator class and its parameters. Errors name the file and the
 
 from __future__ import annotations
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
+from training.core.settings import Settings
+from training.model.pipeline_spec import PipelineSpec
 from training.pipelines.config import PipelineConfigError
-from training.pipelines.spec import PipelineSpec
-from training.settings import Settings
 
 
 def check_pipeline(spec: PipelineSpec, settings: Settings) -> None:
     """Raise :class:`PipelineConfigError` (or a warehouse error) unless ``spec`` can run."""
+    from training.gx.catalog import checkpoint_info
     from training.model.estimators import make_estimator
-    from training.quality.catalog import checkpoint_info
     from training.warehouse.engine import check_reachable, get_engine
     from training.warehouse.identifiers import existing_columns
 

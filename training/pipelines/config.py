@@ -14,9 +14,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from training.errors import NotFoundError, TrainguardError
+from training.core.errors import NotFoundError, TrainguardError
 from training.model.gate import RATIO_FORMULAS, TASK_METRICS, TASKS, Baseline, GateTolerances
-from training.pipelines.spec import AirflowOptions, PipelineSpec
+from training.model.pipeline_spec import AirflowOptions, PipelineSpec
 from training.warehouse.names import check_identifier
 
 SUFFIXES = (".yaml", ".yml")

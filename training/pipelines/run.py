@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
+from training.core.settings import Settings, get_settings
+from training.model.pipeline_spec import PipelineSpec
 from training.pipelines.checks import check_pipeline
-from training.pipelines.spec import PipelineSpec
-from training.settings import Settings, get_settings
 
 EXIT_OK, EXIT_GATE_FAILED = 0, 1
 
@@ -44,8 +44,8 @@ class PipelineOutcome:
 def _data_stage(spec: PipelineSpec, day: dt.date, settings: Settings, revalidate: bool) -> Stage:
     """Validate the window's days that have no recorded outcome yet (all with ``revalidate``),
     always including the run's own day."""
-    from training.quality.history import latest_outcomes
-    from training.quality.run import run_checkpoint
+    from training.gx.record.history import latest_outcomes
+    from training.gx.run import run_checkpoint
     from training.warehouse.engine import get_engine
     from training.warehouse.partitions import list_days
 
@@ -65,7 +65,7 @@ def _data_stage(spec: PipelineSpec, day: dt.date, settings: Settings, revalidate
         if not r.success
     ]
     if not own.success:
-        from training.quality.summary import format_batch
+        from training.gx.summary import format_batch
 
         details = format_batch(own).splitlines()
     passed = sum(outcomes.values())

@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from training.errors import TrainguardError, WarehouseError
+from training.core.errors import TrainguardError, WarehouseError
 
 
 def masked_url(url: str) -> str:
@@ -25,7 +25,7 @@ def install_session_options() -> None:
     ``settings.postgres_options`` (``TRAINGUARD_POSTGRES_OPTIONS``), after any options in the URL."""
 
     def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
-        from training.settings import current_settings
+        from training.core.settings import current_settings
 
         options = current_settings().postgres_options
         if options and dialect.name == "postgresql" and dialect.driver in ("psycopg2", "psycopg"):

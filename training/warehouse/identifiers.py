@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from training.errors import NotFoundError
+from training.core.errors import NotFoundError
 from training.warehouse.names import check_identifier
 
 __all__ = ["check_identifier", "existing_columns", "quote", "require_columns"]

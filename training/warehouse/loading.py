@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from training.errors import NotFoundError, TrainguardError, WarehouseError
+from training.core.errors import NotFoundError, TrainguardError, WarehouseError
 from training.warehouse.writer import write_days
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from training.errors import TrainguardError
+from training.core.errors import TrainguardError
 from training.warehouse.identifiers import quote, require_columns
 
 if TYPE_CHECKING:

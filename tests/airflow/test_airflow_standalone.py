@@ -1,0 +1,100 @@
+"""``trainguard airflow standalone``: Airflow and the Data Docs server come up on the embedded
+defaults and stop cleanly on SIGTERM; ``airflow env`` prints the connection the DAG uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_project, run_cli
+
+pytestmark = pytest.mark.airflow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except OSError:
+        return 0
+
+
+def test_connection_for_each_warehouse_kind():
+    from training.core.settings import airflow_connection
+
+    assert json.loads(airflow_connection("sqlite:////data/w.db")) == {"conn_type": "sqlite", "host": "/data/w.db"}
+    assert json.loads(airflow_connection("postgresql+psycopg2://ml:s3cret@db.internal:5433/warehouse")) == {
+        "conn_type": "postgres",
+        "host": "db.internal",
+        "login": "ml",
+        "password": "s3cret",
+        "schema": "warehouse",
+        "port": 5433,
+    }
+
+
+def test_airflow_env_prints_the_embedded_defaults_and_keeps_yours(tmp_path, monkeypatch):
+    from training.airflow.standalone import standalone_env
+
+    settings, env = make_project(tmp_path)
+    monkeypatch.delenv("AIRFLOW_CONN_TRAINGUARD_WAREHOUSE")
+    monkeypatch.setenv("AIRFLOW__CORE__PARALLELISM", "2")
+    derived = standalone_env(settings)
+    assert derived["AIRFLOW__CORE__PARALLELISM"] == "2"
+    assert derived["AIRFLOW__API__WORKERS"] == "1"
+    assert json.loads(derived["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"])["host"] == str(tmp_path / "warehouse.db")
+    assert derived["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    proc = run_cli("airflow", "env", env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())
+    assert json.loads(lines["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"].strip("'"))["host"] == str(tmp_path / "warehouse.db")
+    assert lines["AIRFLOW__CORE__PARALLELISM"] == "2"
+
+
+def test_standalone_starts_and_stops_cleanly(tmp_path):
+    settings, env = make_project(tmp_path)
+    api, docs = _free_port(), _free_port()
+    env = {
+        **os.environ,
+        **env,
+        "TRAINGUARD_AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__API__PORT": str(api),
+        "TRAINGUARD_DOCS_PORT": str(docs),
+    }
+    for key in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        env.pop(key)
+    exe = Path(sys.executable).with_name("trainguard")
+    with open(tmp_path / "standalone.log", "w") as log:
+        proc = subprocess.Popen([str(exe), "airflow", "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _get(f"http://127.0.0.1:{api}/") != 200:
+            assert proc.poll() is None, (tmp_path / "standalone.log").read_text()[-3000:]
+            time.sleep(2)
+        assert _get(f"http://127.0.0.1:{api}/") == 200, (tmp_path / "standalone.log").read_text()[-3000:]
+        assert _get(f"http://127.0.0.1:{docs}/index.html") == 200
+        assert (tmp_path / "airflow" / "simple_auth_manager_passwords.json.generated").is_file()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        assert _get(f"http://127.0.0.1:{api}/") == 0
+        leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "airflow")], capture_output=True, text=True)
+        assert leftovers.stdout.strip() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert settings.data_docs_dir.is_dir()

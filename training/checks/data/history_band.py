@@ -1,0 +1,291 @@
+"""A day's statistic against a band that follows the recent days that passed (a rolling baseline).
+
+A fixed reference band assumes the feature is stationary; real features drift slowly (seasons,
+schedules), and a fixed band then fails every day from some point on. This check derives its band
+at run time: the median of the statistic over the last ``window`` days before the batch's day, plus
+or minus ``k`` robust standard deviations (1.4826 x the median absolute deviation), never narrower
+than ``floor``. The days are the reference window's own values (written into the suite when it was
+scaffolded) followed by the values recorded in ``trainguard_observations`` for this check on days
+whose latest validation of the suite **passed**: a failed day never feeds the band, so an incident
+cannot widen it. With ``weekly`` the band is taken over the same weekday when at least three such
+days are known. A frozen outer band (``min_value`` / ``max_value``, from the reference window) is
+checked as well, so a persistent incident cannot become the new normal by creeping in slowly.
+
+Deequ's and Elementary's history-based anomaly checks work the same way; GX's own equivalent was
+Cloud-only and is gone. The derived band is in each result's details (and in Data Docs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from great_expectations.compatibility import pydantic
+from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+from great_expectations.core.metric_domain_types import MetricDomainTypes
+from great_expectations.execution_engine import SqlAlchemyExecutionEngine
+from great_expectations.expectations.expectation import BatchExpectation
+from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
+from great_expectations.expectations.registry import get_metric_kwargs
+from great_expectations.validator.metric_configuration import MetricConfiguration
+
+from training.checks.batches import batch_value
+from training.checks.rendering import TextRenderers
+
+if TYPE_CHECKING:
+    from great_expectations.execution_engine import ExecutionEngine
+
+# The statistic and the GX metric that computes it (bundled with the day's other aggregates).
+STATISTICS = {"mean": "column.mean", "stdev": "column.standard_deviation", "row_count": "table.row_count"}
+EXPECTATION_TYPE = "expect_day_statistic_to_be_within_history_band"
+ROBUST_SD = 1.4826  # MAD x this estimates the standard deviation of a normal distribution
+DEFAULTS: dict[str, Any] = {
+    "column": None,
+    "window": 28,
+    "weekly": False,
+    "floor": 0.0,
+    "min_value": None,
+    "max_value": None,
+    "reference_values": [],
+}
+
+
+def rolling_band(days: list[tuple[str, float]], day: str, weekly: bool, k: float, floor: float) -> dict[str, Any]:
+    """The band for ``day`` from the earlier ``days`` (non-empty).
+
+    The center is the median of the days (of the same weekday with ``weekly``, when at least three
+    are known). The spread is robust: 1.4826 x the median absolute deviation, over all days, each
+    measured from the median of its own weekday with ``weekly`` (four values of one weekday alone
+    say little about the spread). The half-width is ``k`` spreads, at least ``floor``.
+    """
+    groups: dict[int, list[float]] = {}
+    for d, v in days:
+        groups.setdefault(dt.date.fromisoformat(d).weekday() if weekly else 0, []).append(v)
+    key = dt.date.fromisoformat(day).weekday() if weekly else 0
+    same_weekday = weekly and len(groups.get(key, [])) >= 3
+    if not same_weekday:
+        groups, key = {0: [v for _, v in days]}, 0
+    center = statistics.median(groups[key])
+    residuals = [abs(v - statistics.median(values)) for values in groups.values() for v in values]
+    # A group's median sits between its middle values, so the residuals of small groups run small.
+    small = min(len(values) for values in groups.values())
+    correction = math.sqrt(small / (small - 1)) if small > 1 else 1.0
+    half = max(k * ROBUST_SD * statistics.median(residuals) * correction, floor)
+    return {"center": center, "low": center - half, "high": center + half, "same_weekday": same_weekday}
+
+
+def history_days(
+    day: str, reference: list[list[Any]], recorded: dict[str, float], window: int
+) -> list[tuple[str, float]]:
+    """The (day, value) pairs the band is derived from: reference values, then recorded passed days
+    (a recorded value replaces a reference one of the same day), the last ``window`` before ``day``."""
+    known = {str(d): float(v) for d, v in reference if v is not None and math.isfinite(float(v))}
+    known.update(recorded)
+    return sorted((d, v) for d, v in known.items() if d < day)[-window:]
+
+
+class DayStatisticHistory(TableMetricProvider):
+    """The batch's day and this check's recorded values on earlier days whose latest validation of
+    ``suite`` passed (read from trainguard's tables in the same warehouse)."""
+
+    metric_name = "trainguard.day_statistic.history"
+    value_keys = ("suite", "metric", "column", "date_column", "window")
+
+    @metric_value(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict,
+        metric_value_kwargs: dict,
+        metrics: dict[str, Any],
+        runtime_configuration: dict,
+    ) -> dict[str, Any]:
+        from training.warehouse.tables import observations, validations
+
+        selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.TABLE)
+        found = batch_value(execution_engine, metric_value_kwargs["date_column"], selectable)
+        if found is None:
+            return {"day": None, "recorded": {}}
+        day = found[:10]
+        # Recorded days reach back a little further than the window: some may not have passed.
+        since = (dt.date.fromisoformat(day) - dt.timedelta(days=2 * int(metric_value_kwargs["window"]))).isoformat()
+        suite, column = metric_value_kwargs["suite"], metric_value_kwargs.get("column") or metric_value_kwargs["metric"]
+        engine = execution_engine.engine
+        if not sa.inspect(engine).has_table(observations.name):  # never recorded anything (plain GX use)
+            return {"day": day, "recorded": {}}
+        window = sa.and_(observations.c.batch_value >= since, observations.c.batch_value < day)
+        observed = execution_engine.execute_query(
+            sa.select(observations.c.batch_value, observations.c.observed, observations.c.run_at)
+            .where(
+                observations.c.suite == suite,
+                observations.c.expectation_type == EXPECTATION_TYPE,
+                observations.c.column_name == column,
+                window,
+            )
+            .order_by(observations.c.run_at)
+        ).all()
+        outcomes = execution_engine.execute_query(
+            sa.select(validations.c.batch_value, validations.c.success)
+            .where(validations.c.suite == suite, validations.c.batch_value >= since, validations.c.batch_value < day)
+            .order_by(validations.c.run_at, validations.c.id)
+        ).all()
+        passed = {}
+        for value, success in outcomes:  # the latest outcome of each day decides
+            passed[str(value)] = bool(success)
+        latest = {str(d): float(v) for d, v, _ in observed}  # the latest recording of each day
+        return {"day": day, "recorded": {d: v for d, v in latest.items() if passed.get(d)}}
+
+
+class ExpectDayStatisticToBeWithinHistoryBand(TextRenderers, BatchExpectation):
+    __doc__ = f"""Expect a day's statistic within a band derived from the recent days that passed.
+
+    The band is the median of the statistic over the last ``window`` earlier days +- ``k`` robust
+    standard deviations, at least ``floor`` wide on each side; the days are the reference
+    window's values and then the recorded values of days whose validation passed. The frozen
+    outer band ``min_value..max_value`` holds as well.
+
+    Args:
+        metric (str): the statistic: {", ".join(STATISTICS)}.
+        suite (str): the suite whose recorded outcomes and values feed the band.
+        date_column (str): the table's day column ('YYYY-MM-DD').
+        k (float): robust standard deviations on each side of the median.
+        column (str or None): the column (not for row_count).
+        window (int): how many earlier days the band is derived from. Default 28.
+        weekly (bool): derive the band from the same weekday when three or more are known.
+        floor (float): the band's smallest half-width (sampling noise of a day's size).
+        min_value, max_value (float or None): the frozen outer band (the reference window's).
+        reference_values (list): [day, value] pairs of the reference window, the first history.
+
+    Code Examples:
+        ExpectDayStatisticToBeWithinHistoryBand(metric="mean", column="fare", suite="trips_daily",
+            date_column="ds", k=4.5, floor=0.8, min_value=9.0, max_value=21.0,
+            reference_values=[["2026-06-01", 14.2], ...])
+        -> mean 14.9 with a band of 13.1..15.9 from the last 28 passed days: success.
+    """
+
+    metric: Literal[tuple(STATISTICS)] = pydantic.Field(description="The statistic.")  # type: ignore[valid-type]
+    suite: str = pydantic.Field(description="The suite whose recorded outcomes feed the band.")
+    date_column: str = pydantic.Field(description="The table's day column.")
+    k: float = pydantic.Field(description="Robust standard deviations on each side of the median.", gt=0)
+    column: str | None = pydantic.Field(None, description="The column (not for row_count).")
+    window: int = pydantic.Field(28, description="Earlier days the band is derived from.", ge=3)
+    weekly: bool = pydantic.Field(False, description="Use the same weekday when three or more are known.")
+    floor: float = pydantic.Field(0.0, description="The band's smallest half-width.", ge=0)
+    min_value: float | None = pydantic.Field(None, description="Frozen outer band, low end.")
+    max_value: float | None = pydantic.Field(None, description="Frozen outer band, high end.")
+    reference_values: list[list[Any]] = pydantic.Field(default_factory=list, description="[day, value] pairs.")
+
+    render_defaults: ClassVar[dict[str, Any]] = DEFAULTS
+    library_metadata: ClassVar[dict[str, Any]] = {
+        "maturity": "experimental",
+        "tags": ["trainguard", "rolling baseline", "value skew"],
+        "contributors": ["trainguard"],
+    }
+    metric_dependencies = (DayStatisticHistory.metric_name,)
+    success_keys = (
+        "metric",
+        "suite",
+        "date_column",
+        "k",
+        "column",
+        "window",
+        "weekly",
+        "floor",
+        "min_value",
+        "max_value",
+        "reference_values",
+    )
+    args_keys = ("metric", "suite", "date_column", "k")
+
+    class Config:
+        title = "Expect day statistic to be within history band"
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _column_when_needed(cls, values: dict) -> dict:
+        if values.get("metric") != "row_count" and not values.get("column"):
+            raise ValueError(f"metric {values.get('metric')!r} needs a column")
+        low, high = values.get("min_value"), values.get("max_value")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_value {low} is above max_value {high}")
+        return values
+
+    def get_validation_dependencies(
+        self, execution_engine: ExecutionEngine | None = None, runtime_configuration: dict | None = None
+    ) -> Any:
+        dependencies = super().get_validation_dependencies(execution_engine, runtime_configuration)
+        name = STATISTICS[self.metric]
+        found = get_metric_kwargs(metric_name=name, configuration=self.configuration, runtime_configuration=None)
+        dependencies.set_metric_configuration(
+            metric_name=name,
+            metric_configuration=MetricConfiguration(
+                metric_name=name,
+                metric_domain_kwargs=found["metric_domain_kwargs"],
+                metric_value_kwargs=found["metric_value_kwargs"],
+            ),
+        )
+        return dependencies
+
+    def _validate(
+        self, metrics: dict, runtime_configuration: dict | None = None, execution_engine: ExecutionEngine | None = None
+    ) -> dict:
+        history = metrics.get(DayStatisticHistory.metric_name) or {}
+        current = metrics.get(STATISTICS[self.metric])
+        current = None if current is None else float(current)
+        details: dict[str, Any] = {"outer": [self.min_value, self.max_value]}
+        if history.get("day") is None:
+            return self._result(False, current, {**details, "reason": "the batch has no rows"})
+        if current is None or not math.isfinite(current):
+            return self._result(False, current, {**details, "reason": f"{self.metric} is undefined on this day"})
+        outside = (self.min_value is not None and current < self.min_value) or (
+            self.max_value is not None and current > self.max_value
+        )
+        recorded_values = history.get("recorded", {})
+        days = history_days(history["day"], self.reference_values, recorded_values, self.window)
+        if not days:
+            ok = not outside
+            return self._result(ok, current, {**details, "history_days": 0, "note": "no earlier day: outer band only"})
+        found = rolling_band(days, history["day"], self.weekly, self.k, self.floor)
+        low, high = found["low"], found["high"]
+        details.update(
+            center=round(found["center"], 6),
+            band=[round(low, 6), round(high, 6)],
+            history_days=len(days),
+            recorded_days=sum(1 for d, _ in days if d in recorded_values),
+            same_weekday=found["same_weekday"],
+            first_day=days[0][0],
+            last_day=days[-1][0],
+        )
+        if outside:
+            details["reason_kind"] = "outside the frozen reference band"
+        return self._result(bool(low <= current <= high and not outside), current, details)
+
+    @staticmethod
+    def _result(success: bool, observed: float | None, details: dict[str, Any]) -> dict:
+        return {"success": bool(success), "result": {"observed_value": observed, "details": details}}
+
+    @classmethod
+    def _sentence(cls, kwargs: dict[str, Any]) -> str:
+        subject = "$metric" if kwargs.get("column") is None else "$metric of $column"
+        weekly = " on the same weekday" if kwargs.get("weekly") else ""
+        outer = " and within the frozen band $min_value..$max_value" if kwargs.get("min_value") is not None else ""
+        return (
+            f"{subject} must be within the median +- $k robust standard deviations (at least $floor) "
+            f"of the last $window days that passed{weekly}{outer}."
+        )
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+        band = details.get("band")
+        if not band:
+            return f"{observed:.6g} ({details.get('note', 'no history')})"
+        outer = details.get("outer") or [None, None]
+        text = (
+            f"{observed:.6g}; band {band[0]:.6g}..{band[1]:.6g} around {details.get('center'):.6g} "
+            f"from {details.get('history_days')} days ({details.get('recorded_days')} recorded)"
+        )
+        if details.get("reason_kind"):
+            text += f"; {details['reason_kind']} {outer[0]}..{outer[1]}"
+        return text

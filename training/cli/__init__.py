@@ -1,0 +1,1 @@
+"""The ``trainguard`` command line (entry point: ``training.cli.main:main``)."""

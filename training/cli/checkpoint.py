@@ -1,0 +1,83 @@
+"""`trainguard checkpoint`: list and run GX checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json
+from training.core.errors import TrainguardError
+
+
+def cmd_checkpoint_list(args: argparse.Namespace) -> int:
+    from training.core.settings import get_settings
+    from training.gx.catalog import checkpoint_info, checkpoint_names
+
+    root = get_settings().gx_root
+    infos = [checkpoint_info(root, name) for name in checkpoint_names(root)]
+    if args.json:
+        print_json([info.__dict__ for info in infos])
+        return EXIT_OK
+    for info in infos:
+        print(f"{info.name:<24} suites={','.join(info.suites)}  table={info.table}  batch={info.batch_column}")
+    if not infos:
+        print(f"no checkpoints in {root / 'checkpoints'}")
+    return EXIT_OK
+
+
+def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
+    if args.model is not None:
+        if args.date or args.start or args.end:
+            raise TrainguardError("--model cannot be combined with --date/--from/--to")
+        return [args.model], False
+    if args.date is not None:
+        if args.start or args.end:
+            raise TrainguardError("--date cannot be combined with --from/--to")
+        return [args.date.isoformat()], True
+    if args.start is None or args.end is None:
+        raise TrainguardError("give --date D, or --from D1 --to D2, or --model ID")
+    from training.warehouse.partitions import days_between
+
+    return [d.isoformat() for d in days_between(args.start, args.end)], True
+
+
+def cmd_checkpoint_run(args: argparse.Namespace) -> int:
+    from training.gx.progress import Progress
+    from training.gx.run import run_checkpoint
+    from training.gx.summary import format_batch, format_table
+
+    values, by_date = _batch_values(args)
+    progress = Progress(len(values)) if len(values) > 1 else None
+
+    def show(result: Any) -> None:
+        if progress is not None:
+            progress(result)
+        # A backfill prints the details of failed days only; the table at the end lists all.
+        if not args.json and (progress is None or not result.success):
+            print(format_batch(result), flush=True)
+
+    try:
+        run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.json:
+        print_json(run.to_dict())
+    elif len(run.results) > 1:
+        print(format_table(run))
+    return EXIT_OK if run.success else EXIT_FAILED
+
+
+def add_commands(groups: Any) -> None:
+    """The `trainguard checkpoint` commands and their options."""
+    checkpoint = groups.add_parser("checkpoint", help="list and run GX checkpoints").add_subparsers(
+        dest="command", required=True, metavar="SUBCOMMAND"
+    )
+    json_flag(add_command(checkpoint, "list", cmd_checkpoint_list, "list the project's checkpoints"))
+    run = add_command(checkpoint, "run", cmd_checkpoint_run, "run a checkpoint for a day, a range of days or a model")
+    run.add_argument("name", help="checkpoint name (see 'trainguard checkpoint list')")
+    run.add_argument("--date", type=parse_date, help="the day to validate, YYYY-MM-DD")
+    run.add_argument("--from", dest="start", type=parse_date, help="first day of a range (backfill)")
+    run.add_argument("--to", dest="end", type=parse_date, help="last day of a range, inclusive")
+    run.add_argument("--model", help="model id, for model checkpoints")
+    json_flag(run)

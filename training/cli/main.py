@@ -1,0 +1,77 @@
+"""The ``trainguard`` command line: parse, call a service, print, exit.
+
+Exit codes: 0 passed, 1 validation failed (or a model was refused), 2 usage or configuration
+error. GX, Airflow, pandas and scikit-learn are imported inside the commands that need them,
+so ``--help`` and listing stay fast. Each command group is a module of this package with its
+own ``add_commands``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from training.cli import airflow, checkpoint, data, demo, docs, model, pipeline, suite
+from training.cli.options import EXIT_USAGE, Parser
+from training.core.errors import TrainguardError
+
+GROUPS = (checkpoint, data, suite, docs, demo, airflow, pipeline, model)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="trainguard", description="Data and model quality gates for ML training pipelines.")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_commands(groups)
+    return parser
+
+
+def _log_to_file() -> None:
+    """Library log records (GX logs each failed SQL statement with its traceback) go to
+    ``var/trainguard.log`` instead of stderr, where the CLI prints one line per problem. The file
+    is opened only when something is logged."""
+    import logging
+    from pathlib import Path
+
+    from training.core.settings import get_settings
+
+    path = Path(get_settings().var_dir) / "trainguard.log"
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, delay=True)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)  # with a handler present, Python no longer prints to stderr
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """A one-line message for a database error raised outside trainguard's own checks (a
+    read-only warehouse, a connection lost mid-command), or None for any other exception."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # imported only by commands that use a database
+    if sa_exc is None or not isinstance(exc, sa_exc.SQLAlchemyError):
+        return None
+    from training.warehouse.engine import database_reason
+
+    return f"warehouse error: {database_reason(exc)}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _log_to_file()
+    try:
+        return args.func(args)
+    except TrainguardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        message = _database_error(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Every knob of trainguard, read once from ``TRAINGUARD_*`` environment variables.
+
+Nothing else in the package reads the environment. Defaults are embedded and relative to the
+project root so that a fresh clone runs without any configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# PostgreSQL's JIT compiles each wide aggregate query anew: 0.2 s of a 1.2 s day scan on 1M rows.
+POSTGRES_OPTIONS = "-c jit=off"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; paths are absolute."""
+
+    project_root: Path
+    warehouse_url: str
+    gx_root: Path
+    model_store: Path
+    var_dir: Path
+    airflow_home: Path
+    train_window_days: int
+    docs_host: str
+    docs_port: int
+    airflow_conn_id: str
+    pipelines_dir: Path
+    postgres_options: str = POSTGRES_OPTIONS
+
+    @property
+    def docs_url(self) -> str:
+        """Where ``trainguard docs serve`` publishes the site (links in Airflow point here)."""
+        return f"http://{self.docs_host}:{self.docs_port}"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.gx_root / "uncommitted" / "data_docs" / "local_site"
+
+
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer. Got {value!r} instead.") from exc
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: the process environment)."""
+    env = dict(os.environ if env is None else env)
+    root = _path(env, "TRAINGUARD_HOME", PROJECT_ROOT)
+    var_dir = _path(env, "TRAINGUARD_VAR_DIR", root / "var")
+    return Settings(
+        project_root=root,
+        warehouse_url=env.get("TRAINGUARD_WAREHOUSE_URL") or f"sqlite:///{var_dir / 'warehouse.db'}",
+        gx_root=_path(env, "TRAINGUARD_GX_ROOT", root / "great_expectations"),
+        model_store=_path(env, "TRAINGUARD_MODEL_STORE", var_dir / "models"),
+        var_dir=var_dir,
+        airflow_home=_path(env, "TRAINGUARD_AIRFLOW_HOME", var_dir / "airflow"),
+        train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7),
+        docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
+        docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765),
+        airflow_conn_id=env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse",
+        pipelines_dir=_path(env, "TRAINGUARD_PIPELINES_DIR", root / "pipelines"),
+        postgres_options=env.get("TRAINGUARD_POSTGRES_OPTIONS", POSTGRES_OPTIONS).strip(),
+    )
+
+
+def airflow_connection(url: str) -> str:
+    """An Airflow connection (JSON form) for a SQLAlchemy URL, for the SQL check operators."""
+    import json
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return json.dumps({"conn_type": "sqlite", "host": parsed.database or ":memory:"})
+    conn_type = {"postgresql": "postgres"}.get(backend, backend)
+    fields = {"host": parsed.host, "login": parsed.username, "password": parsed.password, "schema": parsed.database}
+    conn = {"conn_type": conn_type, **{k: v for k, v in fields.items() if v}}
+    if parsed.port:
+        conn["port"] = parsed.port
+    return json.dumps(conn)
+
+
+def airflow_env(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for an Airflow subprocess: embedded defaults (SQLite metadata database in
+    ``airflow_home``, this project's ``dags/``, no examples, a warehouse connection matching
+    ``TRAINGUARD_WAREHOUSE_URL``) unless the caller set them."""
+    env = dict(os.environ if env is None else env)
+    defaults = {
+        f"AIRFLOW_CONN_{settings.airflow_conn_id.upper()}": airflow_connection(settings.warehouse_url),
+        "AIRFLOW_HOME": str(settings.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.project_root / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{settings.airflow_home / 'airflow.db'}",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+    }
+    return {**defaults, **env}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return load_settings()
+
+
+_ACTIVE: ContextVar[Settings | None] = ContextVar("trainguard_settings", default=None)
+
+
+@contextmanager
+def use_settings(settings: Settings) -> Iterator[Settings]:
+    """Make ``settings`` the ones GX checkpoint actions see while a run is in progress (they are
+    built by GX and cannot be handed settings), so outcomes land in the validated warehouse."""
+    token = _ACTIVE.set(settings)
+    try:
+        yield settings
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current_settings() -> Settings:
+    """The settings of the run in progress, else the process-wide ones."""
+    return _ACTIVE.get() or get_settings()

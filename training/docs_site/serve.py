@@ -1,0 +1,41 @@
+"""A small read-only HTTP server for the Data Docs folder, bound to loopback by default."""
+
+from __future__ import annotations
+
+import functools
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from training.core.errors import TrainguardError
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves files below the site folder only; never lists directories."""
+
+    def translate_path(self, path: str) -> str:
+        # The stock handler drops ".." segments but follows symlinks: a link inside the site
+        # must not expose a file outside it.
+        translated = Path(super().translate_path(path))
+        root = Path(self.directory).resolve()
+        resolved = translated.resolve()
+        if resolved != root and root not in resolved.parents:
+            return str(root / "__outside_the_site__")
+        return str(translated)
+
+    def list_directory(self, path):
+        self.send_error(404, "Not found")
+        return None
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+def make_server(site: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """A server for ``site`` (not started); port 0 picks a free port."""
+    if not (site / "index.html").is_file():
+        raise TrainguardError(f"no Data Docs site at {site}: run 'trainguard docs build' first")
+    handler = functools.partial(SiteHandler, directory=str(site.resolve()))
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise TrainguardError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc

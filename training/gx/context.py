@@ -1,0 +1,81 @@
+"""The single way to open the GX file context.
+
+Custom expectations and actions (registered by ``training/extensions.py`` through
+``hooks.install_extensions``) are imported *before* the context loads any suite: GX drops
+unknown expectation types from a suite with only a log line, and the next save would write the
+suite without them. The context root is always passed as an absolute path, because
+``gx.get_context()`` without one silently falls back to an empty in-memory context.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from training.core.errors import TrainguardError
+from training.core.settings import Settings, get_settings
+from training.gx import hooks
+
+if TYPE_CHECKING:
+    from great_expectations.data_context import FileDataContext
+
+
+def open_context(settings: Settings | None = None) -> FileDataContext:
+    """Open the file context at ``settings.gx_root`` with trainguard's extensions registered."""
+    settings = settings or get_settings()
+    root = settings.gx_root
+    if not (root / "great_expectations.yml").is_file():
+        raise TrainguardError(f"no GX project at {root} (great_expectations.yml is missing)")
+    _quiet_gx_logs()
+    hooks.install_extensions()
+    import great_expectations as gx
+
+    # great_expectations.yml names the warehouse as ${TRAINGUARD_WAREHOUSE_URL}; the value comes
+    # from settings so that credentials are never written into the committed config.
+    context = gx.get_context(
+        mode="file",
+        context_root_dir=str(root),
+        runtime_environment={"TRAINGUARD_WAREHOUSE_URL": settings.warehouse_url},
+    )
+    _freeze_startup_objects()
+    return context
+
+
+@functools.cache
+def _freeze_startup_objects() -> None:
+    """Move what imports and the first context created out of the garbage collector's sight.
+
+    GX, SQLAlchemy and pandas leave about 280,000 objects that live as long as the process. The
+    first full collection during a checkpoint run scanned them all: 0.17 s of a 1.7 s day. Done
+    once per process, so that objects of later runs are collected as usual.
+    """
+    gc.freeze()
+
+
+def _quiet_gx_logs() -> None:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def check_suites_complete(context: FileDataContext, names: tuple[str, ...] | list[str]) -> None:
+    """Raise unless every expectation stored in each suite's JSON was loaded by GX.
+
+    GX logs and skips expectation types it does not know (a custom expectation whose module was
+    not imported, a typo); running such a suite would silently check less than it says.
+    """
+    from collections import Counter
+
+    from training.gx.catalog import suite_expectation_types
+
+    root = Path(context.root_directory)
+    for name in names:
+        stored = Counter(suite_expectation_types(root, name))
+        loaded = Counter(e.expectation_type for e in context.suites.get(name).expectations)
+        missing = stored - loaded
+        if missing:
+            raise TrainguardError(
+                f"suite {name!r} uses expectation types that are not registered: {', '.join(sorted(missing))} "
+                "(is the module defining them imported in training.extensions.install?)"
+            )

@@ -1,1 +1,0 @@
-"""Suite scaffolding: profile a reference window of any table, derive a reviewable suite."""
