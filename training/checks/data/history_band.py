@@ -88,11 +88,13 @@ def history_days(
 
 
 class DayStatisticHistory(TableMetricProvider):
-    """The batch's day and this check's recorded values on earlier days whose latest validation of
-    ``suite`` passed (read from trainguard's tables in the same warehouse)."""
+    """The batch's day and the values recorded for this suite's history bands on earlier days
+    whose latest validation of ``suite`` passed, by column (or statistic, for row_count). One
+    metric for all history bands of a suite: GX computes it once per batch (two small queries on
+    trainguard's tables in the same warehouse)."""
 
     metric_name = "trainguard.day_statistic.history"
-    value_keys = ("suite", "metric", "column", "date_column", "window")
+    value_keys = ("suite", "date_column", "window")
 
     @metric_value(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
@@ -110,33 +112,32 @@ class DayStatisticHistory(TableMetricProvider):
         if found is None:
             return {"day": None, "recorded": {}}
         day = found[:10]
-        # Recorded days reach back a little further than the window: some may not have passed.
+        # Recorded days reach back further than the window: some of them may not have passed.
         since = (dt.date.fromisoformat(day) - dt.timedelta(days=2 * int(metric_value_kwargs["window"]))).isoformat()
-        suite, column = metric_value_kwargs["suite"], metric_value_kwargs.get("column") or metric_value_kwargs["metric"]
-        engine = execution_engine.engine
-        if not sa.inspect(engine).has_table(observations.name):  # never recorded anything (plain GX use)
+        suite = metric_value_kwargs["suite"]
+        if not sa.inspect(execution_engine.engine).has_table(observations.name):  # nothing recorded yet
             return {"day": day, "recorded": {}}
-        window = sa.and_(observations.c.batch_value >= since, observations.c.batch_value < day)
         observed = execution_engine.execute_query(
-            sa.select(observations.c.batch_value, observations.c.observed, observations.c.run_at)
+            sa.select(observations.c.column_name, observations.c.batch_value, observations.c.observed)
             .where(
                 observations.c.suite == suite,
                 observations.c.expectation_type == EXPECTATION_TYPE,
-                observations.c.column_name == column,
-                window,
+                observations.c.batch_value >= since,
+                observations.c.batch_value < day,
             )
-            .order_by(observations.c.run_at)
+            .order_by(observations.c.run_at, observations.c.id)
         ).all()
         outcomes = execution_engine.execute_query(
             sa.select(validations.c.batch_value, validations.c.success)
             .where(validations.c.suite == suite, validations.c.batch_value >= since, validations.c.batch_value < day)
             .order_by(validations.c.run_at, validations.c.id)
         ).all()
-        passed = {}
-        for value, success in outcomes:  # the latest outcome of each day decides
-            passed[str(value)] = bool(success)
-        latest = {str(d): float(v) for d, v, _ in observed}  # the latest recording of each day
-        return {"day": day, "recorded": {d: v for d, v in latest.items() if passed.get(d)}}
+        passed = {str(value): bool(success) for value, success in outcomes}  # the latest outcome decides
+        recorded: dict[str, dict[str, float]] = {}
+        for column, value, number in observed:  # the latest recording of each day
+            if passed.get(str(value)):
+                recorded.setdefault(str(column), {})[str(value)] = float(number)
+        return {"day": day, "recorded": recorded}
 
 
 class ExpectDayStatisticToBeWithinHistoryBand(TextRenderers, BatchExpectation):
@@ -242,7 +243,7 @@ class ExpectDayStatisticToBeWithinHistoryBand(TextRenderers, BatchExpectation):
         outside = (self.min_value is not None and current < self.min_value) or (
             self.max_value is not None and current > self.max_value
         )
-        recorded_values = history.get("recorded", {})
+        recorded_values = (history.get("recorded") or {}).get(self.column or self.metric, {})
         days = history_days(history["day"], self.reference_values, recorded_values, self.window)
         if not days:
             ok = not outside
