@@ -64,9 +64,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -191,7 +193,7 @@ class Case:
 
 def _short(value: Any, width: int = 48) -> str:
     if isinstance(value, float):
-        text = f"{value:.4g}"
+        text = f"{value:.6g}"
     elif isinstance(value, list | tuple):
         text = "[" + ", ".join(_short(v, 16) for v in value[:6]) + (", ..." if len(value) > 6 else "") + "]"
     elif isinstance(value, dict):
@@ -202,16 +204,22 @@ def _short(value: Any, width: int = 48) -> str:
 
 
 def _num(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else _short(value, 24)
+    return f"{value:.6g}" if isinstance(value, float) else _short(value, 24)
 
 
 def _describe_dict(observed: dict[str, Any], expected: dict[str, Any]) -> str:
     """Observed first, then the threshold it broke, for the dict payloads of custom expectations."""
-    if "ratio" in observed:
+    if observed.get("ratio") is not None:
         return (
             f"{_num(observed.get('value'))} vs {_num(observed.get('reference'))} ({observed.get('reference_day')}): "
             f"{observed.get('ratio_formula', 'ratio')} {_num(observed['ratio'])} >= {_num(observed.get('threshold'))}"
         )
+    if observed.get("reason") and observed.get("ratio") is None and observed.get("band") is None:
+        value = observed.get("value")  # no comparison was possible: say why
+        return f"{_num(value)}: {observed['reason']}" if value is not None else str(observed["reason"])
+    if "quantiles" in observed:
+        failed = observed.get("failed_quantiles")
+        return f"{observed.get('value')}" + (f"; failed quantiles {_short(failed)}" if failed else "")
     if "band" in observed:
         kind = f" ({observed['reason_kind']})" if observed.get("reason_kind") else ""
         return f"{_num(observed.get('value'))} outside band {_short(observed['band'])}{kind}"
@@ -275,12 +283,32 @@ def _minus(day: str, days: int) -> str:
     return (dt.date.fromisoformat(day) - dt.timedelta(days=days)).isoformat()
 
 
+_CHILDREN: set[subprocess.Popen] = set()  # running subprocesses, ended if this process is told to stop
+
+
+def _spawn(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _CHILDREN.add(proc)
+    return proc
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM/SIGINT: end this run's subprocesses (no orphans), then exit."""
+    for proc in list(_CHILDREN):
+        proc.terminate()
+    raise SystemExit(128 + signum)
+
+
 def _run(cmd: list[str], env: dict[str, str] | None = None, ok: Iterable[int] = (0,)) -> subprocess.CompletedProcess:
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if done.returncode not in tuple(ok):
-        tail = (done.stderr or done.stdout).strip().splitlines()[-15:]
-        raise RuntimeError(f"{' '.join(map(str, cmd[:6]))} ... exited {done.returncode}:\n" + "\n".join(tail))
-    return done
+    proc = _spawn(cmd, env)
+    try:
+        stdout, stderr = proc.communicate()
+    finally:
+        _CHILDREN.discard(proc)
+    if proc.returncode not in tuple(ok):
+        tail = (stderr or stdout).strip().splitlines()[-15:]
+        raise RuntimeError(f"{' '.join(map(str, cmd[:6]))} ... exited {proc.returncode}:\n" + "\n".join(tail))
+    return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
 
 
 # --- setup -------------------------------------------------------------------------------
@@ -311,16 +339,22 @@ def ensure_evidently(venv: Path) -> Path:
     python = venv / "bin" / "python"
     stamp = venv / ".benchmark-pins"
     pins = "\n".join(EVIDENTLY_PINS)
-    if python.exists() and stamp.is_file() and stamp.read_text() == pins:
-        return python
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / ".lock", "w") as lock:  # two runs at once: one builds, the other waits
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and stamp.is_file() and stamp.read_text() == pins:
+            return python
+        _build_evidently(venv, python)
+        stamp.write_text(pins)
+    return python
+
+
+def _build_evidently(venv: Path, python: Path) -> None:
     print(f"creating Evidently's virtualenv {venv} (about a minute)", flush=True)
     shutil.rmtree(venv, ignore_errors=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
     base = shutil.which("python3.11") or sys.executable
     _run([base, "-m", "venv", str(venv)])
     _run([str(python), "-m", "pip", "install", "-q", *EVIDENTLY_PINS])
-    stamp.write_text(pins)
-    return python
 
 
 def trainguard_env(home: Path) -> dict[str, str]:
@@ -421,14 +455,13 @@ def trainguard_verdicts(result: dict[str, Any]) -> dict[str, Verdict]:
     for day in result.get("results", []):
         failures = [_failure_entry(f) for f in day.get("failures") or []]
         warnings = [_failure_entry(f) for f in day.get("warnings") or []]
-        error = day.get("error")
-        blocked = (not day.get("success")) or bool(error)
+        if day.get("error"):  # e.g. the presence check: "no rows in table ...", a failed validation
+            failures.append(
+                {"expectation": "day error", "column": None, "metric": None, "severity": None, "reason": day["error"]}
+            )
+        blocked = (not day.get("success")) or bool(day.get("error"))
         out[day["date"]] = Verdict(
-            blocked=blocked,
-            warned=not blocked and bool(warnings),
-            error=str(error) if error else None,
-            reasons=failures,
-            warnings=warnings,
+            blocked=blocked, warned=not blocked and bool(warnings), reasons=failures, warnings=warnings
         )
     return out
 
@@ -483,10 +516,11 @@ def start_evidently(python: Path, work: Path, reference: pd.DataFrame, days: dic
     (work / "evidently_days.py").write_text(EVIDENTLY_SCRIPT)
     env = {**os.environ, "DO_NOT_TRACK": "1", "EVIDENTLY_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
     cmd = [str(python), str(work / "evidently_days.py"), str(work / "reference.parquet"), str(work / "days.json")]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _spawn(cmd, env)
 
     def finish() -> dict[str, Verdict]:
         stdout, stderr = proc.communicate()
+        _CHILDREN.discard(proc)
         if proc.returncode != 0:
             raise RuntimeError(f"Evidently failed ({proc.returncode}):\n{stderr[-3000:]}")
         out = {}
@@ -697,22 +731,32 @@ def _tg_reasons(verdict: Verdict, limit: int = 6) -> str:
     return "; ".join(items) + (f"; +{more} more" if more > 0 else "")
 
 
-def _other_reasons(verdict: Verdict, limit: int = 6) -> str:
+def _other_reasons(verdict: Verdict, limit: int = 4) -> str:
     if verdict.error:
         return f"error: {verdict.error}"
     items = [f"{r.get('check') or r.get('column') or 'dataset'}: {r['reason']}" for r in verdict.reasons]
     return "; ".join(items[:limit]) + (f"; +{len(items) - limit} more" if len(items) > limit else "")
 
 
+def _print_trainguard(verdict: Verdict) -> None:
+    if verdict.blocked:
+        print(f"        trainguard: {_tg_reasons(verdict, 4)}")
+    elif verdict.warnings:
+        items = [f"{_feature(w)}: {w['reason']}" for w in verdict.warnings[:4]]
+        print(f"        trainguard warnings: {'; '.join(items)}")
+    else:
+        print("        trainguard: passed, no warning")
+
+
 def print_details(run: SetRun) -> None:
     print("    incidents (tr=trainguard ev=evidently sq=sql_checks):")
     for case in (c for c in run.cases if c.kind == "incident"):
         print(f"      {case.day} {_marks(case.verdicts)}  {case.label}")
-        print(f"        trainguard: {_tg_reasons(case.verdicts['trainguard'], 4) or '-'}")
+        _print_trainguard(case.verdicts["trainguard"])
     print("    injected skews (host day clean -> injected):")
     for case in (c for c in run.cases if c.kind == "injected"):
         print(f"      {case.day} clean {_marks(case.clean)} -> {_marks(case.verdicts)}  {case.label}")
-        print(f"        trainguard: {_tg_reasons(case.verdicts['trainguard'], 4) or '-'}")
+        _print_trainguard(case.verdicts["trainguard"])
     blocked = [c for c in run.cases if c.kind == "normal" and any(v.blocked for v in c.verdicts.values())]
     print(f"    normal days blocked by some detector ({len(blocked)}):")
     for case in blocked:
@@ -834,6 +878,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; prints the figures, returns the exit code."""
     args = parse_args(argv)
     started = time.perf_counter()
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     ensure_data_packages()
     evidently = ensure_evidently(args.evidently_venv)
     if args.keep:

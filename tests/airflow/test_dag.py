@@ -178,3 +178,38 @@ def test_empty_day_fails_the_presence_check(dag, airflow_db, demo_warehouse):
     assert states["check_presence"] == "failed"
     assert states["check_volume"] == "failed"  # zero rows is not silently ignored
     assert states["train_model"] in ("upstream_failed", None)
+
+
+def test_a_day_with_only_warnings_trains_and_promotes(dag, airflow_db, demo_warehouse, settings):
+    """A failed *warning* expectation is reported but does not stop the run: validate_data
+    succeeds, the day is recorded as passed (with its failed count) and the model trains."""
+    import json
+
+    import sqlalchemy as sa
+
+    from training.warehouse.tables import validations
+
+    path = settings.gx_root / "expectations" / "trips_daily.json"
+    original = path.read_text()
+    suite = json.loads(original)
+    suite["expectations"].append(
+        {
+            "type": "expect_column_max_to_be_between",
+            "kwargs": {"column": "distance_km", "max_value": -1.0},
+            "severity": "warning",
+            "notes": "Always fails: a warning-only day.",
+        }
+    )
+    path.write_text(json.dumps(suite))
+    try:
+        run = dag.test(logical_date=_logical(dt.date(2026, 9, 13)))
+    finally:
+        path.write_text(original)
+    assert set(_states(run).values()) == {"success"}
+    with demo_warehouse.connect() as conn:
+        latest = conn.execute(
+            sa.select(validations.c.success, validations.c.failed)
+            .where(validations.c.checkpoint == "trips_daily", validations.c.batch_value == "2026-09-13")
+            .order_by(validations.c.id.desc())
+        ).first()
+    assert latest.success is True and latest.failed >= 1

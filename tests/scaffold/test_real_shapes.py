@@ -136,9 +136,7 @@ def test_a_normal_day_missing_one_hour_trains_and_a_half_day_is_blocked(hourly):
     code, out = _run(env, "--date", day.isoformat())
     assert code == 1 and not out["success"]
     failed = {f["expectation"] for f in out["results"][0]["failures"]}
-    assert (
-        "expect_day_statistic_to_be_within_history_band" in failed or "expect_table_row_count_to_be_between" in failed
-    )
+    assert {"expect_day_metric_to_be_within_ratio_of_days_back", "expect_table_row_count_to_be_between"} <= failed
     assert all(f["severity"] == "critical" for f in out["results"][0]["failures"])
     _load(env, path, hourly_day(day))
 

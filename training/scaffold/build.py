@@ -33,6 +33,9 @@ DRIFT_FLOORS = {"psi": 0.05, "js_distance": 0.05}
 INTERVAL_FLOOR = 0.1
 # Spread, extremes and row-level ranges get wider bands: they are heavy-tailed day to day.
 TAIL_FACTOR = 1.5
+# The rolling baselines block, so they are wider than the warning bands: a real table's busy or
+# quiet day must pass, a unit change or a shift of more than a standard deviation must not.
+ROLLING_FACTOR = 1.25
 MODE_LEAD = 1.5
 SEVERITIES = ("critical", "warning", "info")
 # Why each class of check blocks training (critical) or is only reported (warning); the reason is
@@ -42,6 +45,7 @@ WARNING = "warning"
 WHY = {
     "schema": "schema skew: the model cannot be fed a changed schema",
     "volume": "volume collapse or duplication",
+    "volume_trend": "volume away from its recent normal: reported, the interval check and outer band block",
     "nulls": "a null-rate burst",
     "categories": "new categories above a small share of the rows",
     "target": "the target column must be present to train",
@@ -52,7 +56,11 @@ WHY = {
 # A critical value set lets a small share of new values through (one odd row must not block a day).
 NEW_VALUE_SHARE = 0.02
 NULL_BURST = 0.05  # a null fraction this much above the reference's highest blocks the day
-OUTER_SHIFT = 1.0  # the frozen outer band of a mean: this many pooled standard deviations beyond the window
+OUTER_SHIFT = 1.0
+# The rolling band's floor: two standard deviations of a day's mean drawn at random from the
+# window's values. Rows of hourly or otherwise ordered tables are not independent draws, so k of
+# them (as for the fixed bands) would hide a holiday's halved volume in an hourly column.
+FLOOR_Z = 2.0  # the frozen outer band of a mean: this many pooled standard deviations beyond the window
 
 
 @dataclass(frozen=True)
@@ -147,18 +155,20 @@ def _table_expectations(profile: TableProfile, all_columns: Sequence[str], optio
             min_value=int(outer[0]),
             max_value=int(outer[1]),
         ),
-        _history_band(profile, None, "row_count", counts, options, floor, outer, weekly_=lag == 7, why="volume"),
+        # Day-to-day volume is noisy on real tables (holidays, busy days): the rolling band on the
+        # row count reports, the interval check against the median of earlier days blocks.
+        _history_band(profile, None, "row_count", counts, options, floor, outer, weekly_=lag == 7, why="volume_trend"),
     ]
     if len(counts) > lag:
-        threshold = ratio_threshold(counts, lag, k, INTERVAL_FLOOR)
         reference_days = 4 if lag == 7 else 7
+        threshold = ratio_threshold(counts, lag, k, INTERVAL_FLOOR, reference_days)
         out.append(
             _expectation(
                 "expect_day_metric_to_be_within_ratio_of_days_back",
                 f"Row count against the median of the {reference_days} days every {lag} day(s) back "
                 f"({'weekly seasonality found' if lag == 7 else 'day over day'} in {profile.label}), so one "
                 f"incident among them does not fail the next day; "
-                f"threshold exp({k:g} x rms of the window's log ratios).",
+                f"threshold exp({k:g} x rms of the window's log ratios, scaled for a median of {reference_days} days).",
                 CRITICAL,
                 "volume",
                 metric="row_count",
@@ -184,11 +194,13 @@ def _history_band(
     weekly_: bool,
     why: str,
 ) -> dict:
+    severity = WARNING if why == "volume_trend" else CRITICAL
     subject = metric.replace("_", " ") + (f" of {column}" if column else "")
     reference = [[d.isoformat(), round_sig(v)] for d, v in zip(profile.days, daily, strict=True) if v == v]
     note = (
-        f"Rolling baseline: the {subject} must stay within the median +- {options.k:g} robust standard "
-        f"deviations of the last 28 days that passed{' (same weekday: weekly seasonality found)' if weekly_ else ''}, "
+        f"Rolling baseline: the {subject} must stay within the median +- {ROLLING_FACTOR * options.k:g} "
+        f"robust standard deviations of the last 28 days that passed"
+        f"{' (same weekday: weekly seasonality found)' if weekly_ else ''}, "
         f"at least +-{floor:.4g} (sampling noise of a day this size); the days of {profile.label} start the history. "
         + (f"Frozen outer band {outer[0]:.6g}..{outer[1]:.6g} from the reference window." if outer else "")
     )
@@ -196,7 +208,7 @@ def _history_band(
         "metric": metric,
         "suite": options.suite,
         "date_column": profile.date_column,
-        "k": options.k,
+        "k": ROLLING_FACTOR * options.k,
         "window": 28,
         "weekly": weekly_,
         "floor": round_sig(floor),
@@ -206,7 +218,7 @@ def _history_band(
         kwargs["column"] = column
     if outer:
         kwargs.update(min_value=outer[0], max_value=outer[1])
-    return _expectation("expect_day_statistic_to_be_within_history_band", note, CRITICAL, why, **kwargs)
+    return _expectation("expect_day_statistic_to_be_within_history_band", note, severity, why, **kwargs)
 
 
 def _smallest_day(col: ColumnProfile, profile: TableProfile) -> int:
@@ -221,14 +233,27 @@ def _smallest_day(col: ColumnProfile, profile: TableProfile) -> int:
 
 def _null_expectations(col: ColumnProfile, k: float, label: str, is_target: bool, smallest: int) -> list[dict]:
     fractions = [f for f in col.daily["null_fraction"] if f == f]
+    # A burst blocks; a stray null on a small day (one row of 24) is only reported. The target
+    # too: training drops a row without a label, it cannot train on a day that lost many.
+    tolerance = max(NULL_BURST, 1.5 / smallest)
     if is_target:
         return [
             _expectation(
-                "expect_column_values_to_not_be_null", f"{col.name} is the target.", CRITICAL, "target", column=col.name
-            )
+                "expect_column_values_to_not_be_null",
+                f"{col.name} is the target; more than {tolerance:.1%} of rows without it cannot train.",
+                CRITICAL,
+                "target",
+                column=col.name,
+                mostly=round(1 - tolerance, 6),
+            ),
+            _expectation(
+                "expect_column_values_to_not_be_null",
+                f"{col.name} is the target; any row without it is reported.",
+                WARNING,
+                "new_values",
+                column=col.name,
+            ),
         ]
-    # A burst blocks; a stray null on a small day (one row of 24) is only reported.
-    tolerance = max(NULL_BURST, 1.5 / smallest)
     if max(fractions, default=0) == 0:
         return [
             _expectation(
@@ -366,8 +391,8 @@ def _numeric_expectations(col: ColumnProfile, profile: TableProfile, options: Sc
     smallest = _smallest_day(col, profile)
     rng = np.random.default_rng(0)
 
-    def noise(stat: str) -> float:
-        return k * resampled_sd(pooled, smallest, stat, rng) if pooled else 0.0
+    def noise(stat: str, z: float = k) -> float:
+        return z * resampled_sd(pooled, smallest, stat, rng) if pooled else 0.0
 
     zero = {"lower_limit": 0.0} if nonnegative else {}
     means = col.daily.get("mean", [])
@@ -384,7 +409,15 @@ def _numeric_expectations(col: ColumnProfile, profile: TableProfile, options: Sc
             outer = (max(outer[0], 0.0), outer[1])
         out.append(
             _history_band(
-                profile, col.name, "mean", means, options, noise("mean"), outer, weekly_=weekly(found), why="shift"
+                profile,
+                col.name,
+                "mean",
+                means,
+                options,
+                noise("mean", FLOOR_Z),
+                outer,
+                weekly_=weekly(found),
+                why="shift",
             )
         )
     out.append(_between("expect_column_mean_to_be_between", col, "mean", k, label, floor=noise("mean"), **zero))

@@ -76,16 +76,21 @@ def log_ratios(series: Sequence[float], lag: int) -> list[float]:
     ]
 
 
-def ratio_threshold(series: Sequence[float], lag: int, k: float, floor: float) -> float:
-    """A ``max_over_min`` threshold for comparing a day with ``lag`` days back.
+def ratio_threshold(series: Sequence[float], lag: int, k: float, floor: float, reference_days: int = 1) -> float:
+    """A ``max_over_min`` threshold for comparing a day with ``lag`` days back (or with the
+    median of ``reference_days`` such days).
 
     The log ratio of a stable series scatters around 0; its root mean square is the scale, so
-    the threshold is exp(k * rms), at least ``1 + floor``.
+    the threshold is exp(k * rms), at least ``1 + floor``. Against one day the ratio carries the
+    noise of two days (variance 2 s^2); against the median of n days about s^2 (1 + pi / 2n), so
+    the window's one-day ratios are scaled by sqrt((1 + pi / 2n) / 2).
     """
     logs = log_ratios(series, lag)
     if not logs:
         return 1 + floor
     rms = math.sqrt(sum(v * v for v in logs) / len(logs))
+    if reference_days > 1:
+        rms *= math.sqrt((1 + math.pi / (2 * reference_days)) / 2)
     return round_sig(max(math.exp(k * rms), 1 + floor))
 
 
@@ -125,7 +130,9 @@ def weekly(series: Sequence[float]) -> bool:
     def spread(lag: int) -> float:
         return sum(abs(found[i] - found[i - lag]) for i in range(lag, len(found))) / (len(found) - lag)
 
-    return spread(7) < spread(1)
+    # A clear margin: for a series without a weekly pattern the two spreads are equal on average,
+    # and half of such series would otherwise be called weekly by chance.
+    return spread(7) < 0.7 * spread(1)
 
 
 def resampled_sd(pooled: Sequence[float], size: int, statistic: str, rng: object, draws: int = 200) -> float:

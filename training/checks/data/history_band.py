@@ -3,13 +3,14 @@
 A fixed reference band assumes the feature is stationary; real features drift slowly (seasons,
 schedules), and a fixed band then fails every day from some point on. This check derives its band
 at run time: the median of the statistic over the last ``window`` days before the batch's day, plus
-or minus ``k`` robust standard deviations (1.4826 x the median absolute deviation), never narrower
-than ``floor``. The days are the reference window's own values (written into the suite when it was
-scaffolded) followed by the values recorded in ``trainguard_observations`` for this check on days
-whose latest validation of the suite **passed**: a failed day never feeds the band, so an incident
-cannot widen it. With ``weekly`` the band is taken over the same weekday when at least three such
-days are known. A frozen outer band (``min_value`` / ``max_value``, from the reference window) is
-checked as well, so a persistent incident cannot become the new normal by creeping in slowly.
+or minus ``k`` robust standard deviations (from the median step between consecutive days), never narrower
+than ``floor`` nor than the days' own range widened by a quarter. The days are the reference
+window's own values (written into the suite when it was scaffolded) followed by the values recorded
+in ``trainguard_observations`` for this check on days whose latest validation of the suite
+**passed**: a failed day never feeds the band, so an incident cannot widen it. With ``weekly`` the
+band is taken over the same weekday when at least three such days are known. A frozen outer band
+(``min_value`` / ``max_value``, from the reference window) is checked as well, so a persistent
+incident cannot become the new normal by creeping in slowly.
 
 Deequ's and Elementary's history-based anomaly checks work the same way; GX's own equivalent was
 Cloud-only and is gone. The derived band is in each result's details (and in Data Docs).
@@ -18,6 +19,7 @@ Cloud-only and is gone. The derived band is in each result's details (and in Dat
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import statistics
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -54,12 +56,14 @@ DEFAULTS: dict[str, Any] = {
 
 
 def rolling_band(days: list[tuple[str, float]], day: str, weekly: bool, k: float, floor: float) -> dict[str, Any]:
-    """The band for ``day`` from the earlier ``days`` (non-empty).
+    """The band for ``day`` from the earlier ``days`` (non-empty, in date order).
 
     The center is the median of the days (of the same weekday with ``weekly``, when at least three
-    are known). The spread is robust: 1.4826 x the median absolute deviation, over all days, each
-    measured from the median of its own weekday with ``weekly`` (four values of one weekday alone
-    say little about the spread). The half-width is ``k`` spreads, at least ``floor``.
+    are known). The day-to-day spread comes from the differences between consecutive days (of the
+    same weekday with ``weekly``): 1.4826 x their median absolute value / sqrt(2) estimates one
+    day's standard deviation, unbiased by a weekly pattern or a slow trend. The half-width is
+    ``k`` such deviations, widened for the uncertainty of a median of n days (sqrt(1 + pi / 2n)),
+    at least ``floor``, and the band covers the days' range widened by half of it.
     """
     groups: dict[int, list[float]] = {}
     for d, v in days:
@@ -68,13 +72,16 @@ def rolling_band(days: list[tuple[str, float]], day: str, weekly: bool, k: float
     same_weekday = weekly and len(groups.get(key, [])) >= 3
     if not same_weekday:
         groups, key = {0: [v for _, v in days]}, 0
-    center = statistics.median(groups[key])
-    residuals = [abs(v - statistics.median(values)) for values in groups.values() for v in values]
-    # A group's median sits between its middle values, so the residuals of small groups run small.
-    small = min(len(values) for values in groups.values())
-    correction = math.sqrt(small / (small - 1)) if small > 1 else 1.0
-    half = max(k * ROBUST_SD * statistics.median(residuals) * correction, floor)
-    return {"center": center, "low": center - half, "high": center + half, "same_weekday": same_weekday}
+    values = groups[key]
+    center = statistics.median(values)
+    steps = [abs(b - a) for group in groups.values() for a, b in itertools.pairwise(group)]
+    sigma = ROBUST_SD * statistics.median(steps) / math.sqrt(2) if steps else 0.0
+    half = max(k * sigma * math.sqrt(1 + math.pi / (2 * len(values))), floor)
+    # Never narrower than the days' own range widened by half of it: a heavy-tailed statistic (an
+    # appliance used on some days) has small steps on most days, and its ordinary peaks must pass.
+    reach = 0.5 * (max(values) - min(values))
+    low, high = min(center - half, min(values) - reach), max(center + half, max(values) + reach)
+    return {"center": center, "low": low, "high": high, "same_weekday": same_weekday}
 
 
 def history_days(
