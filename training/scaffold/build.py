@@ -235,7 +235,7 @@ def _null_expectations(col: ColumnProfile, k: float, label: str, is_target: bool
     fractions = [f for f in col.daily["null_fraction"] if f == f]
     # A burst blocks; a stray null on a small day (one row of 24) is only reported. The target
     # too: training drops a row without a label, it cannot train on a day that lost many.
-    tolerance = max(NULL_BURST, 1.5 / smallest)
+    tolerance = min(1.0, max(NULL_BURST, 1.5 / smallest))
     if is_target:
         return [
             _expectation(
@@ -517,7 +517,7 @@ def _text_expectations(col: ColumnProfile, profile: TableProfile, options: Scaff
     if distinct is not None:
         # Counted from the known values' counts in the bundled query while no other value occurs.
         distinct["kwargs"]["known_values"] = categories
-    share = max(NEW_VALUE_SHARE, 1.5 / smallest)
+    share = min(1.0, max(NEW_VALUE_SHARE, 1.5 / smallest))  # a nearly empty column: at most all rows
     out += [
         _expectation(
             "expect_column_values_to_be_in_set",

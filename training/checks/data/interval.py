@@ -44,7 +44,8 @@ RATIO_FORMULA_DESCRIPTION = "'max_over_min' (max(a, b) / min(a, b)) or 'relative
 THRESHOLD_DESCRIPTION = "Largest ratio that still passes."
 REFERENCE_DAYS_DESCRIPTION = (
     "How many reference days: days_back, 2 x days_back, ... earlier; the median of their values is "
-    "compared, so one incident among them cannot make a normal day fail. Days without rows are skipped."
+    "compared, so one incident among them cannot make a normal day fail. Days without rows are skipped "
+    "(up to three times as many earlier days are looked at)."
 )
 DEFAULTS: dict[str, Any] = {"column": None, "days_back": 7, "ratio_formula": "max_over_min", "reference_days": 1}
 
@@ -134,9 +135,11 @@ class DayMetricPair(TableMetricProvider):
             return {"day": None, "reference_day": None, "current": None, "reference": None}
         back = int(metric_value_kwargs["days_back"])
         count = int(metric_value_kwargs.get("reference_days") or 1)
-        reference_days = [
-            (dt.date.fromisoformat(day) - dt.timedelta(days=back * i)).isoformat() for i in range(1, count + 1)
-        ]
+        # With a median over several days, days without rows (a shop closed on Mondays for a few
+        # weeks) are skipped: up to three times as many earlier days are looked at.
+        reach = count if count == 1 else 3 * count
+        first = dt.date.fromisoformat(day)
+        reference_days = [(first - dt.timedelta(days=back * i)).isoformat() for i in range(1, reach + 1)]
         table = sa.table(spec["table_name"], sa.column(date_column), schema=spec.get("schema_name"))
         day_col = sa.column(date_column)
         expression = _metric_expression(metric_value_kwargs["metric"], metric_value_kwargs.get("column"))
@@ -151,7 +154,7 @@ class DayMetricPair(TableMetricProvider):
             query = sa.select(day_col, expression).select_from(table).where(day_col.in_(wanted)).group_by(day_col)
             by_day = {str(d)[:10]: v for d, v in execution_engine.execute_query(query).fetchall()}
             current = metrics[DayMetricCurrent.metric_name] if day not in wanted else by_day.get(day)
-        found = [d for d in reference_days if d in by_day]
+        found = [d for d in reference_days if d in by_day][:count]
         values = [float(by_day[d]) for d in found if by_day[d] is not None]
         return {
             "day": day,
@@ -253,7 +256,7 @@ class ExpectDayMetricToBeWithinRatioOfDaysBack(TextRenderers, BatchExpectation):
         if not pair.get("reference_rows"):
             if self.reference_days == 1:
                 return f"no rows on the reference day {pair['reference_day']} ({self.days_back} days back)"
-            return f"no rows on any of the {self.reference_days} reference days (every {self.days_back} days back)"
+            return f"no rows on any of the {3 * self.reference_days} days looked at (every {self.days_back} days back)"
         if pair.get("current") is None or pair.get("reference") is None:
             side = "current" if pair.get("current") is None else "reference"
             return f"{subject} is undefined on the {side} day (all values null)"
