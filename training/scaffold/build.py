@@ -55,7 +55,10 @@ WHY = {
 }
 # A critical value set lets a small share of new values through (one odd row must not block a day).
 NEW_VALUE_SHARE = 0.02
-NULL_BURST = 0.05  # a null fraction this much above the reference's highest blocks the day
+NULL_BURST = 0.05
+# A distribution needs values to compare: a column with fewer non-null values than this on some
+# reference day (a holiday flag, nearly always null) gets no drift check.
+MIN_DRIFT_VALUES = 10  # a null fraction this much above the reference's highest blocks the day
 OUTER_SHIFT = 1.0
 # The rolling band's floor: two standard deviations of a day's mean drawn at random from the
 # window's values. Rows of hourly or otherwise ordered tables are not independent draws, so k of
@@ -478,7 +481,8 @@ def _numeric_expectations(col: ColumnProfile, profile: TableProfile, options: Sc
     buckets = _numeric_buckets(col, max(2, min(options.bins, smallest // 5)))
     if buckets:
         edges, per_day = buckets
-        out += _drift_expectations(col, {"bin_edges": edges}, per_day, options, label)
+        if smallest >= MIN_DRIFT_VALUES:
+            out += _drift_expectations(col, {"bin_edges": edges}, per_day, options, label)
     return [e for e in out if e is not None]
 
 
@@ -487,6 +491,8 @@ def _dominant_mode(col: ColumnProfile, categories_counts: Counter) -> list[str] 
     a near tie would make the check flip on ordinary days."""
     modes = {m for m in col.most_common if m is not None}
     top = categories_counts.most_common(2)
+    if None in col.most_common:  # a day without a value has no mode: the check would fail on it
+        return None
     if len(modes) != 1 or not top or (len(top) == 2 and top[0][1] < MODE_LEAD * top[1][1]):
         return None
     return sorted(modes)
@@ -555,7 +561,7 @@ def _text_expectations(col: ColumnProfile, profile: TableProfile, options: Scaff
                 known_values=categories,
             )
         )
-    if per_day and categories:
+    if per_day and categories and smallest >= MIN_DRIFT_VALUES:
         out += _drift_expectations(col, {"categories": categories}, per_day, options, label)
     return [e for e in out if e is not None]
 
