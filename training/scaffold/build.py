@@ -234,47 +234,36 @@ def _smallest_day(col: ColumnProfile, profile: TableProfile) -> int:
     return max(1, min(sizes, default=1))
 
 
+def _not_null_pair(col: ColumnProfile, why: str, subject: str, blocks: str, tolerance: float) -> list[dict]:
+    """A not-null check that blocks above ``tolerance`` of nulls, and a warning on any null."""
+    return [
+        _expectation(
+            "expect_column_values_to_not_be_null",
+            f"{subject}; more than {tolerance:.1%} {blocks}.",
+            CRITICAL,
+            why,
+            column=col.name,
+            mostly=round(1 - tolerance, 6),
+        ),
+        _expectation(
+            "expect_column_values_to_not_be_null",
+            f"{subject}; any null is reported.",
+            WARNING,
+            "new_values",
+            column=col.name,
+        ),
+    ]
+
+
 def _null_expectations(col: ColumnProfile, k: float, label: str, is_target: bool, smallest: int) -> list[dict]:
     fractions = [f for f in col.daily["null_fraction"] if f == f]
     # A burst blocks; a stray null on a small day (one row of 24) is only reported. The target
     # too: training drops a row without a label, it cannot train on a day that lost many.
     tolerance = min(1.0, max(NULL_BURST, 1.5 / smallest))
     if is_target:
-        return [
-            _expectation(
-                "expect_column_values_to_not_be_null",
-                f"{col.name} is the target; more than {tolerance:.1%} of rows without it cannot train.",
-                CRITICAL,
-                "target",
-                column=col.name,
-                mostly=round(1 - tolerance, 6),
-            ),
-            _expectation(
-                "expect_column_values_to_not_be_null",
-                f"{col.name} is the target; any row without it is reported.",
-                WARNING,
-                "new_values",
-                column=col.name,
-            ),
-        ]
+        return _not_null_pair(col, "target", f"{col.name} is the target", "rows without it cannot train", tolerance)
     if max(fractions, default=0) == 0:
-        return [
-            _expectation(
-                "expect_column_values_to_not_be_null",
-                f"{col.name} was never null in {label}; more than {tolerance:.1%} nulls is a burst.",
-                CRITICAL,
-                "nulls",
-                column=col.name,
-                mostly=round(1 - tolerance, 6),
-            ),
-            _expectation(
-                "expect_column_values_to_not_be_null",
-                f"{col.name} was never null in {label}; any null is reported.",
-                WARNING,
-                "new_values",
-                column=col.name,
-            ),
-        ]
+        return _not_null_pair(col, "nulls", f"{col.name} was never null in {label}", "nulls is a burst", tolerance)
     high = band(fractions, k, lower_limit=0.0, upper_limit=1.0)[1]
     burst = min(1.0, max(high, max(fractions) + tolerance))
     note = _band_note(f"Null fraction of {col.name}", fractions, k, label)
@@ -384,14 +373,15 @@ def _tail_bound(col: ColumnProfile, stat: str, k: float, integer: bool, nonnegat
     return max(low, 0.0) if nonnegative else low
 
 
-def _numeric_expectations(col: ColumnProfile, profile: TableProfile, options: ScaffoldOptions) -> list[dict]:
+def _numeric_expectations(
+    col: ColumnProfile, profile: TableProfile, options: ScaffoldOptions, smallest: int
+) -> list[dict]:
     import numpy as np
 
     k, label = options.k, profile.label
     integer = col.type_family == "Integer"
     pooled = _pooled(col)
     nonnegative = bool(pooled) and min(pooled) >= 0 and all(v >= 0 for v in col.daily.get("min", []) if v == v)
-    smallest = _smallest_day(col, profile)
     rng = np.random.default_rng(0)
 
     def noise(stat: str, z: float = k) -> float:
@@ -498,10 +488,11 @@ def _dominant_mode(col: ColumnProfile, categories_counts: Counter) -> list[str] 
     return sorted(modes)
 
 
-def _text_expectations(col: ColumnProfile, profile: TableProfile, options: ScaffoldOptions) -> list[dict]:
+def _text_expectations(
+    col: ColumnProfile, profile: TableProfile, options: ScaffoldOptions, smallest: int
+) -> list[dict]:
     k, label = options.k, profile.label
     categories, per_day = _categorical_buckets(col)
-    smallest = _smallest_day(col, profile)
     distinct = _between(
         "expect_column_distinct_count_to_be_between", col, "distinct", k, label, integer=True, lower_limit=0, floor=1.0
     )
@@ -592,11 +583,10 @@ def build_expectations(profile: TableProfile, all_columns: Sequence[str], option
                     type_list=col.type_names,
                 )
             )
-        out += _null_expectations(
-            col, options.k, profile.label, col.name == options.target, _smallest_day(col, profile)
-        )
+        smallest = _smallest_day(col, profile)
+        out += _null_expectations(col, options.k, profile.label, col.name == options.target, smallest)
         if col.type_family == "Boolean":
             out += _boolean_expectations(col, profile.label)
         else:
-            out += (_numeric_expectations if col.numeric else _text_expectations)(col, profile, options)
+            out += (_numeric_expectations if col.numeric else _text_expectations)(col, profile, options, smallest)
     return _apply_severities(out, options.severities)
