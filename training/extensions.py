@@ -22,39 +22,25 @@ def enable() -> None:
 
 @functools.cache
 def install() -> None:
-    """Register the custom expectations and the recording action with GX, install the speed
-    layer, and hook the Data Docs refresh onto the recording action."""
+    """Register the custom expectations and the recording action with GX, hook the Data Docs
+    refresh onto the recording action, and install the speed layer unless it is switched off
+    (``TRAINGUARD_GX_SPEEDUPS``) or GX's version is not one it was verified on."""
     import training.checks
     import training.gx.record.action  # noqa: F401  (registers the recording action's type)
+    from training.core.settings import current_settings
     from training.gx import hooks
-    from training.gx_speedups import (
-        index_cache,
-        index_once,
-        known_batch,
-        kwargs_once,
-        loaded_fresh,
-        metric_ids,
-        one_bundle,
-        template_cache,
-    )
-    from training.warehouse.engine import install_session_options
+    from training.gx_speedups import registry
 
-    install_session_options()
-    for layer in (
-        known_batch,
-        loaded_fresh,
-        one_bundle,
-        kwargs_once,
-        metric_ids,
-        index_once,
-        index_cache,
-        template_cache,
-    ):
-        layer.install()
+    hooks.after_record.append(_refresh_site)
+    if not registry.install(current_settings().gx_speedups):
+        return
+    from training.gx_speedups import frozen_startup, known_batch, loaded_fresh
+
+    hooks.around_gx.append(registry.active)
+    hooks.after_open.append(frozen_startup.freeze_once)
     hooks.around_run.append(_index_once_per_range)
     hooks.around_checkpoint.append(loaded_fresh.loaded_from_store)
     hooks.around_batch.append(known_batch.known_batch)
-    hooks.after_record.append(_refresh_site)
 
 
 def _index_once_per_range(context: Any, settings: Any, several: bool) -> Any:
@@ -67,11 +53,20 @@ def _index_once_per_range(context: Any, settings: Any, several: bool) -> Any:
 
 def _refresh_site(settings: Any, written: list[Path], suites: set[str]) -> None:
     from training.docs_site.finish import pages_of_validation, refresh_after_validation
-    from training.gx_speedups.index_once import defer_pages
 
     pages = pages_of_validation(settings, written, suites)
-    if not defer_pages(pages):  # a range run makes them offline once at its end, with the index
+    if not _deferred(pages):  # a range run makes them offline once at its end, with the index
         refresh_after_validation(settings, pages)
+
+
+def _deferred(pages: list[Path]) -> bool:
+    from training.gx_speedups import registry
+
+    if not registry.is_active():
+        return False
+    from training.gx_speedups.index_once import defer_pages
+
+    return defer_pages(pages)
 
 
 def open_context(settings: Any = None) -> Any:

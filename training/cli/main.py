@@ -59,8 +59,8 @@ def _database_error(exc: BaseException) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _log_to_file()
     try:
+        _log_to_file()
         return args.func(args)
     except TrainguardError as exc:
         print(f"error: {exc}", file=sys.stderr)

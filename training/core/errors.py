@@ -13,3 +13,7 @@ class NotFoundError(TrainguardError):
 
 class WarehouseError(TrainguardError):
     """The warehouse cannot be reached or refused an operation."""
+
+
+class SettingsError(TrainguardError, ValueError):
+    """A ``TRAINGUARD_*`` setting has a value trainguard cannot use (the message names it)."""

@@ -17,13 +17,15 @@ from training.core.errors import NotFoundError, TrainguardError
 
 @dataclass(frozen=True)
 class CheckpointInfo:
-    """A checkpoint and the batch it validates (first validation definition)."""
+    """A checkpoint and the batch it validates (first validation definition; ``tables`` holds
+    the (table, batch column) of every one)."""
 
     name: str
     suites: tuple[str, ...]
     asset: str
     table: str
     batch_column: str | None
+    tables: tuple[tuple[str, str | None], ...] = ()
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -65,17 +67,24 @@ def checkpoint_info(gx_root: Path, name: str) -> CheckpointInfo:
         assets.append(definition["data"])
     if not assets:
         raise TrainguardError(f"checkpoint {name!r} has no validation definitions")
-    data = assets[0]
-    asset = _datasources(gx_root)[data["datasource"]["name"]]["assets"][data["asset"]["name"]]
-    batch_definition = (asset.get("batch_definitions") or {}).get(data["batch_definition"]["name"], {})
-    partitioner = batch_definition.get("partitioner") or {}
+    datasources = _datasources(gx_root)
+    tables = tuple(_table_and_column(datasources, data) for data in assets)
     return CheckpointInfo(
         name=name,
         suites=tuple(suites),
-        asset=data["asset"]["name"],
-        table=asset.get("table_name", data["asset"]["name"]),
-        batch_column=partitioner.get("column_name"),
+        asset=assets[0]["asset"]["name"],
+        table=tables[0][0],
+        batch_column=tables[0][1],
+        tables=tables,
     )
+
+
+def _table_and_column(datasources: dict[str, Any], data: dict[str, Any]) -> tuple[str, str | None]:
+    """The table a validation definition's asset reads and the column its batches are cut on."""
+    asset = datasources[data["datasource"]["name"]]["assets"][data["asset"]["name"]]
+    batch_definition = (asset.get("batch_definitions") or {}).get(data["batch_definition"]["name"], {})
+    partitioner = batch_definition.get("partitioner") or {}
+    return asset.get("table_name", data["asset"]["name"]), partitioner.get("column_name")
 
 
 def suite_expectation_types(gx_root: Path, name: str) -> list[str]:

@@ -3,8 +3,8 @@
 The runner (``run.py``) and the recording action (``record/action.py``) sit below the checks,
 the Data Docs site and the speed layer, so they cannot import them. The composition root
 (``training/extensions.py``) registers here, once per process, what each of those layers adds
-to a run: context managers around a run, a checkpoint and a batch, and what happens after a
-validation was recorded. With nothing registered, a run is plain GX plus the record.
+to a run: context managers around any GX work, a run, a checkpoint and a batch, what happens after a
+context was opened and after a validation was recorded. With nothing registered, a run is plain GX plus the record.
 """
 
 from __future__ import annotations
@@ -17,16 +17,22 @@ from typing import Any
 
 from training.core.errors import TrainguardError
 
+# () -> context manager around any GX work of trainguard's (a run, a site build)
+AroundGx = Callable[[], AbstractContextManager]
+# () -> None, after a context was opened
+AfterOpen = Callable[[], None]
 # (context, settings, several_batches) -> context manager around the whole run
 AroundRun = Callable[[Any, Any, bool], AbstractContextManager]
 # (checkpoint) -> context manager while that checkpoint object runs
 AroundCheckpoint = Callable[[Any], AbstractContextManager]
-# (batch column, batch value) -> context manager around one batch's validation
-AroundBatch = Callable[[str, str], AbstractContextManager]
+# (table, batch column, batch value) -> context manager around one batch's validation
+AroundBatch = Callable[[str, str, str], AbstractContextManager]
 # (settings, pages the docs action wrote, suite names) -> None
 AfterRecord = Callable[[Any, list[Path], set[str]], None]
 
 _installer: Callable[[], None] | None = None
+around_gx: list[AroundGx] = []
+after_open: list[AfterOpen] = []
 around_run: list[AroundRun] = []
 around_checkpoint: list[AroundCheckpoint] = []
 around_batch: list[AroundBatch] = []

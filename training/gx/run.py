@@ -27,13 +27,22 @@ if TYPE_CHECKING:
     from great_expectations.data_context import FileDataContext
 
 
-def _empty_batch(info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
+def _table_without_rows(engine: sa.Engine, info: CheckpointInfo, value: str) -> tuple[str, str] | None:
+    """The first (table, column) of the checkpoint with no rows for batch ``value``, if any."""
+    for table, column in info.tables or ((info.table, info.batch_column),):
+        if column is not None and not batch_has_rows(engine, table, column, value):
+            return table, column
+    return None
+
+
+def _empty_batch(info: CheckpointInfo, value: str, date: str | None, empty: tuple[str, str]) -> BatchResult:
+    table, column = empty
     result = BatchResult(
         checkpoint=info.name,
         batch_key=info.batch_column or "",
         batch_value=value,
         success=False,
-        error=f"no rows in table {info.table!r} where {info.batch_column} = {value!r}",
+        error=f"no rows in table {table!r} where {column} = {value!r}",
         date=date,
     )
     record_outcomes([outcome_row(info.name, ",".join(info.suites), result.batch_key, value, False)])
@@ -102,8 +111,9 @@ def _run_all(
     with contextlib.ExitStack() as stack:
         for value in batch_values:
             date = value if by_date else None
-            if not batch_has_rows(engine, info.table, info.batch_column, value):
-                result = _empty_batch(info, value, date)
+            empty = _table_without_rows(engine, info, value)
+            if empty is not None:
+                result = _empty_batch(info, value, date, empty)
             else:
                 if checkpoint is None:
                     context, checkpoint = _open(stack, settings, info, context, several=len(batch_values) > 1)
@@ -124,6 +134,8 @@ def _open(
     """The context and checkpoint for a run; a run of several batches builds the docs index once."""
     from training.gx.context import check_suites_complete, open_context
 
+    hooks.install_extensions()  # before around_gx: installing registers what it holds
+    stack.enter_context(hooks.entered(hooks.around_gx))
     context = context or open_context(settings)
     check_suites_complete(context, info.suites)
     stack.enter_context(hooks.entered(hooks.around_run, context, settings, several))
@@ -134,7 +146,7 @@ def _open(
 
 def _run_one(context: FileDataContext, checkpoint, info: CheckpointInfo, value: str, date: str | None) -> BatchResult:
     try:
-        with hooks.entered(hooks.around_batch, info.batch_column, value):
+        with hooks.entered(hooks.around_batch, info.table, info.batch_column, value):
             gx_result = checkpoint.run(batch_parameters={info.batch_column: value})
     except sa.exc.SQLAlchemyError as exc:
         raise WarehouseError(f"warehouse error while validating {value}: {database_reason(exc)}") from exc

@@ -22,6 +22,8 @@ import functools
 import logging
 from typing import Any
 
+from training.gx_speedups.registry import patch
+
 log = logging.getLogger(__name__)
 # GX's own methods, kept for the test that compares them with the replacements.
 GX_METHODS: dict[str, Any] = {}
@@ -73,20 +75,18 @@ def install() -> None:
     """Replace the three methods on GX's ``Expectation`` base class once per process."""
     from great_expectations.expectations.expectation import Expectation
 
-    for name in ("_get_domain_kwargs", "_get_success_kwargs", "_get_success_kwarg"):
-        GX_METHODS[name] = getattr(Expectation, name)
-    Expectation._get_domain_kwargs = domain_kwargs
-    Expectation._get_success_kwargs = success_kwargs
-    Expectation._get_success_kwarg = success_kwarg
+    for name, fast in (
+        ("_get_domain_kwargs", domain_kwargs),
+        ("_get_success_kwargs", success_kwargs),
+        ("_get_success_kwarg", success_kwarg),
+    ):
+        GX_METHODS[name] = patch(Expectation, name, fast)
     _kwargs_once_per_validation()
 
 
 def _kwargs_once_per_validation() -> None:
     from great_expectations.validator.validator import Validator
 
-    graph_validate = Validator.graph_validate
-
-    @functools.wraps(graph_validate)
     def validate_reading_kwargs_once(self: Any, *args: Any, **kwargs: Any) -> Any:
         token = _VALIDATING.set({})
         try:
@@ -94,4 +94,4 @@ def _kwargs_once_per_validation() -> None:
         finally:
             _VALIDATING.reset(token)
 
-    Validator.graph_validate = validate_reading_kwargs_once
+    graph_validate = patch(Validator, "graph_validate", validate_reading_kwargs_once)

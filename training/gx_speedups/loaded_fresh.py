@@ -18,6 +18,8 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
+from training.gx_speedups.registry import patch
+
 _LOADED: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar("trainguard_loaded", default=frozenset())
 
 
@@ -47,11 +49,10 @@ def install() -> None:
         (Checkpoint, CheckpointFreshnessDiagnostics),
         (ValidationDefinition, ValidationDefinitionFreshnessDiagnostics),
     ):
-        cls.is_fresh = _trusting(cls.is_fresh, fresh)
+        patch(cls, "is_fresh", _trusting(cls.is_fresh, fresh))
 
 
 def _trusting(check: Any, fresh: type) -> Any:
-    @functools.wraps(check)
     def is_fresh(self: Any) -> Any:
         if id(self) in _LOADED.get():
             return fresh(errors=[])

@@ -18,6 +18,8 @@ import json
 import math
 from typing import Any
 
+from training.gx_speedups.registry import patch
+
 _SCALARS = (str, int, bool, type(None))
 GX_TO_ID: dict[str, Any] = {}
 
@@ -41,7 +43,6 @@ def install() -> None:
     from great_expectations.core.id_dict import IDDict
 
     to_id = IDDict.to_id
-    GX_TO_ID["to_id"] = to_id
     dict_types = (dict, IDDict)
 
     def plain_to_id(self: Any, id_keys: Any = None, id_ignore_keys: Any = None) -> Any:
@@ -53,4 +54,4 @@ def install() -> None:
         # Not for security: a stable cache key, as in GX.
         return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
-    IDDict.to_id = plain_to_id
+    GX_TO_ID["to_id"] = patch(IDDict, "to_id", plain_to_id)

@@ -21,16 +21,18 @@ write SQL, waits for it.
 - the bucket sums of one column (``packed.span_counts``) are written over the bounds of all the
   graph's bucket-counting metrics on it, so that PostgreSQL computes one sum per column;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
-  (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL). On PostgreSQL, a range
-  check with finite numeric bounds and a value set that a drift check on the column counts as
-  its categories are read from the column's bucket sum instead (the buckets below and above
-  the range, the drift check's "other" bucket): no comparison of their own per row. The range
-  is then compared in ``double precision``, as the drift and quantile bounds are (exact for
-  every float and for integers up to 2**53);
-- on PostgreSQL the mean and the standard deviation are computed in ``double precision``. GX
-  writes ``avg(1.0 * x)`` and ``stddev_samp(x)``, which PostgreSQL computes in ``numeric`` for an
-  integer column: twice as slow, and GX serializes each ``Decimal`` result with an inspection of
-  the whole call stack (tens of milliseconds each).
+  (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL), NULL on a batch without rows
+  as GX's sum is. On PostgreSQL, a range check with finite numeric bounds on a column whose
+  values are all doubles (REAL, DOUBLE PRECISION, SMALLINT, INTEGER) and a value set on a text
+  column that a drift check counts as its categories are read from the column's bucket sum
+  instead (the buckets below and above the range, the drift check's "other" bucket): no
+  comparison of their own per row. Those buckets compare in ``double precision``, which is
+  exact for such columns only; BIGINT and NUMERIC columns keep GX's exact comparisons.
+
+Every wrapper takes its fast path only inside ``registry.active()`` (trainguard's runner);
+elsewhere it calls GX's original. GX's means and standard deviations are left as GX computes
+them: in ``numeric`` for integer columns on PostgreSQL, whose rounding a ``double precision``
+computation would not reproduce (and Python compares a ``Decimal`` with the bounds exactly).
 """
 
 from __future__ import annotations
@@ -44,12 +46,11 @@ from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 from great_expectations.expectations.registry import get_metric_provider
 
 from training.checks.data import bucket_sums as packed
-from training.checks.data.bucket_sums import count_if
+from training.gx_speedups.registry import is_active
 
 _UNEXPECTED_COUNT_PARTIAL = ".unexpected_count.aggregate_fn"
 _BETWEEN = "column_values.between.unexpected_count"
 _SQL_PARTIALS = (".aggregate_fn", ".condition")
-_FLOAT_MOMENTS = {"column.mean.aggregate_fn": "avg", "column.standard_deviation.aggregate_fn": "stddev_samp"}
 _HOLDING: contextvars.ContextVar[bool] = contextvars.ContextVar("trainguard_hold_aggregates", default=False)
 
 
@@ -60,7 +61,6 @@ def install() -> None:
     _stddev_without_mean()
     _row_count_bundled()
     _filtered_unexpected_counts()
-    _float_moments()
 
 
 def _defer_aggregates() -> None:
@@ -71,6 +71,8 @@ def _defer_aggregates() -> None:
     resolve = SqlAlchemyExecutionEngine.resolve_metrics
 
     def _resolve(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if not is_active():
+            return resolve_graph(self, *args, **kwargs)
         token = _HOLDING.set(True)
         try:
             with packed.sharing(_span_metrics(self)):
@@ -81,6 +83,8 @@ def _defer_aggregates() -> None:
     def resolve_metrics(
         self: Any, metrics_to_resolve: Any, metrics: dict | None = None, runtime_configuration: dict | None = None
     ) -> dict:
+        if not is_active():
+            return resolve(self, metrics_to_resolve, metrics, runtime_configuration)
         # Only the graph resolver's own calls hold back; the ready set it computes next still
         # holds the aggregates left out here, so its retry and stop rules see every metric.
         holding = _HOLDING.get()
@@ -136,6 +140,8 @@ def _without_dependencies(owner: Any, attribute: str, unneeded: Any) -> None:
         runtime_configuration: Any = None,
     ) -> dict:
         found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
+        if not is_active():
+            return found
         for name in unneeded(metric, execution_engine):
             found.pop(name, None)
         return found
@@ -186,12 +192,15 @@ def _filtered_unexpected_counts() -> None:
         metrics: dict,
         **kwargs: Any,
     ) -> tuple:
+        if not is_active():
+            return original(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, **kwargs)
         condition, compute_domain_kwargs, accessor_domain_kwargs = metrics["unexpected_condition"]
         dialect = execution_engine.engine.dialect
-        packed_count = _from_bucket_sums(cls, metric_value_kwargs, accessor_domain_kwargs, dialect)
-        if packed_count is not None:
-            return packed_count, compute_domain_kwargs, accessor_domain_kwargs
-        return count_if(condition, dialect), compute_domain_kwargs, accessor_domain_kwargs
+        count = _from_bucket_sums(cls, metric_value_kwargs, accessor_domain_kwargs, metrics, dialect)
+        if count is None:
+            count = _filtered_count(condition, dialect)
+        # GX's sum(CASE ...) is NULL on a batch without rows: keep its None.
+        return _none_without_rows(count), compute_domain_kwargs, accessor_domain_kwargs
 
     unexpected_count.metric_fn_type = MetricPartialFunctionTypes.AGGREGATE_FN
     for name, definition in _registered_metrics.items():
@@ -223,35 +232,45 @@ def _range_bounds(value_kwargs: dict) -> list[packed.Bound]:
 packed.SPAN_METRICS[_BETWEEN] = _range_bounds
 
 
-def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict, dialect: Any) -> Any:
-    """On PostgreSQL, the unexpected count of a numeric range or of a value set that a drift
-    check also counts, as buckets of the column's shared sum (``packed``); None otherwise."""
+def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict, metrics: dict, dialect: Any) -> Any:
+    """On PostgreSQL, the unexpected count of a numeric range or of a text value set that a
+    drift check also counts, as buckets of the column's shared sum (``packed``); None otherwise.
+
+    The buckets compare in ``double precision``. That is exact only for a column whose every
+    value is a double: GX compares a BIGINT or NUMERIC column with the bounds exactly (2**53 + 1
+    is above 2**53; 0.30000000000000001 is above 0.3), so those keep GX's own condition. The
+    categories compare as text, so only a text column reads its count from them."""
     if not packed.sums_on(dialect):
         return None
-    column = sa.column(accessor_domain_kwargs["column"])
     name = getattr(cls, "condition_metric_name", "")
-    if name == "column_values.in_set":
+    column_name = accessor_domain_kwargs["column"]
+    column = sa.column(column_name)
+    kind = _column_type(metrics, column_name)
+    if name == "column_values.in_set" and kind in _TEXT_TYPES:
         return packed.outside_categories(column, list(value_kwargs.get("value_set") or []), dialect)
-    spans = _range_spans(value_kwargs) if name == "column_values.between" else []
+    spans = _range_spans(value_kwargs) if name == "column_values.between" and kind in _DOUBLE_EXACT_TYPES else []
     return packed.span_counts(column, spans, dialect) if spans else None
 
 
-def _float_moments() -> None:
-    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-    from great_expectations.expectations.registry import _registered_metrics
+# PostgreSQL types whose every value converts to double precision exactly.
+_DOUBLE_EXACT_TYPES = ("DOUBLE_PRECISION", "DOUBLE PRECISION", "FLOAT", "REAL", "INTEGER", "SMALLINT")
+_TEXT_TYPES = ("TEXT", "VARCHAR", "CHAR")
 
-    for name, function in _FLOAT_MOMENTS.items():
-        providers = _registered_metrics[name]["providers"]
-        provider_cls, original = providers[SqlAlchemyExecutionEngine.__name__]
 
-        def in_double_precision(
-            cls: Any, execution_engine: Any, *args: Any, _original: Any = original, _name: str = function, **kwargs: Any
-        ) -> tuple:
-            aggregate, compute_domain_kwargs, accessor_domain_kwargs = _original(cls, execution_engine, *args, **kwargs)
-            if execution_engine.dialect_name == "postgresql":
-                value = sa.cast(sa.column(accessor_domain_kwargs["column"]), sa.Float)
-                aggregate = getattr(sa.func, _name)(value)
-            return aggregate, compute_domain_kwargs, accessor_domain_kwargs
+def _column_type(metrics: dict, column: str) -> str:
+    """The column's type name from GX's ``table.column_types`` metric (every column map
+    metric depends on it), without a length: ``VARCHAR(20)`` is ``VARCHAR``."""
+    for described in metrics.get("table.column_types") or []:
+        if described.get("name") == column:
+            return str(described.get("type", "")).split("(")[0].strip().upper()
+    return ""
 
-        in_double_precision.metric_fn_type = original.metric_fn_type
-        providers[SqlAlchemyExecutionEngine.__name__] = (provider_cls, in_double_precision)
+
+def _filtered_count(condition: Any, dialect: Any) -> Any:
+    if dialect.name in packed.FILTER_DIALECTS:
+        return sa.func.count(sa.literal_column("*")).filter(condition)
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _none_without_rows(count: Any) -> Any:
+    return sa.case((sa.func.count(sa.literal_column("*")) > 0, count), else_=sa.null())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,19 +19,23 @@ def masked_url(url: str) -> str:
         return "<unparseable url>"
 
 
-@cache
-def install_session_options() -> None:
-    """Start every PostgreSQL session trainguard or GX opens in this process with
-    ``settings.postgres_options`` (``TRAINGUARD_POSTGRES_OPTIONS``), after any options in the URL."""
+def with_session_options(dialect: sa.Dialect, cparams: dict) -> None:
+    """Add ``settings.postgres_options`` (``TRAINGUARD_POSTGRES_OPTIONS``) to the options of a
+    PostgreSQL session about to be opened, after any options in the URL (once)."""
+    from training.core.settings import current_settings
 
+    options = current_settings().postgres_options
+    present = cparams.get("options", "")
+    postgres = dialect.name == "postgresql" and dialect.driver in ("psycopg2", "psycopg")
+    if options and postgres and options not in present:
+        cparams["options"] = f"{present} {options}".strip()
+
+
+def _session_options(engine: sa.Engine) -> None:
     def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
-        from training.core.settings import current_settings
+        with_session_options(dialect, cparams)
 
-        options = current_settings().postgres_options
-        if options and dialect.name == "postgresql" and dialect.driver in ("psycopg2", "psycopg"):
-            cparams["options"] = f"{cparams.get('options', '')} {options}".strip()
-
-    sa.event.listen(sa.engine.Engine, "do_connect", do_connect)
+    sa.event.listen(engine, "do_connect", do_connect)
 
 
 @lru_cache(maxsize=8)
@@ -44,8 +48,9 @@ def get_engine(url: str) -> sa.Engine:
         raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    install_session_options()
-    return sa.create_engine(parsed, pool_pre_ping=True)
+    engine = sa.create_engine(parsed, pool_pre_ping=True)
+    _session_options(engine)
+    return engine
 
 
 def database_reason(exc: BaseException) -> str:
