@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from training.core.atomic_files import read_json_dict, write_atomically
+from training.gx_speedups.registry import patch
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +78,6 @@ def install() -> None:
     """Wrap GX's site index builder once per process (GX is pinned: see requirements.txt)."""
     from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
 
-    add_links = DefaultSiteIndexBuilder._add_validations_to_index_links
-
-    @functools.wraps(add_links)
     def _add_validations_to_index_links(self: Any, index_links_dict: Any, keys: Any) -> None:
         context = self.data_context
         root = getattr(context, "root_directory", None)
@@ -97,4 +95,4 @@ def install() -> None:
         if kept != before:
             _save(path, kept)
 
-    DefaultSiteIndexBuilder._add_validations_to_index_links = _add_validations_to_index_links
+    add_links = patch(DefaultSiteIndexBuilder, "_add_validations_to_index_links", _add_validations_to_index_links)
