@@ -244,3 +244,40 @@ def test_nothing_is_wrapped_on_import():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("great_expectations")
+
+
+def test_a_checkpoint_over_two_tables_fails_a_day_one_of_them_lacks(tmp_path):
+    """With the known batch per table, a checkpoint over two tables whose second table has no
+    rows that day is a failed validation naming that table, not an empty batch that passes."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.core.partitioners import PartitionerColumnValue
+
+    from training.extensions import open_context
+    from training.gx.run import run_checkpoint
+
+    settings, _ = make_project(tmp_path)
+    engine = sa.create_engine(settings.warehouse_url)
+    with engine.begin() as conn:
+        for table, days in (("a", ["2026-09-01", "2026-09-02"]), ("b", ["2026-09-01"])):
+            conn.execute(sa.text(f"CREATE TABLE {table} (ds TEXT, x INTEGER)"))
+            conn.execute(sa.text(f"INSERT INTO {table} VALUES (:ds, 1)"), [{"ds": d} for d in days])
+    engine.dispose()
+    context = open_context(settings)
+    source = context.data_sources.get("warehouse")
+    definitions = []
+    for table in ("a", "b"):
+        batch = source.add_table_asset(table, table).add_batch_definition(
+            "by_day", partitioner=PartitionerColumnValue(column_name="ds"), validate_partitioner=False
+        )
+        suite = context.suites.add(
+            gx.ExpectationSuite(name=f"s_{table}", expectations=[gxe.ExpectColumnValuesToNotBeNull(column="x")])
+        )
+        definitions.append(
+            context.validation_definitions.add(gx.ValidationDefinition(name=table, data=batch, suite=suite))
+        )
+    context.checkpoints.add(gx.Checkpoint(name="two_tables", validation_definitions=definitions))
+
+    both, one = run_checkpoint("two_tables", ["2026-09-01", "2026-09-02"], settings=settings).results
+    assert both.success and both.evaluated == 2
+    assert not one.success and "no rows in table 'b'" in (one.error or "")
