@@ -296,3 +296,22 @@ def test_the_password_appears_in_no_output_data_docs_or_project_file(tmp_path, m
         holding = [line for line in exports.stdout.splitlines() if SECRET in line]
         assert len(holding) == 1 and holding[0].startswith("export AIRFLOW_CONN_TRAINGUARD_WAREHOUSE=")
         assert json.loads(holding[0].split("=", 1)[1].strip("'"))["password"] == SECRET
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("TRAINGUARD_TRAIN_WINDOW_DAYS", "-3", "must be at least 1"),
+        ("TRAINGUARD_TRAIN_WINDOW_DAYS", "seven", "must be an integer"),
+        ("TRAINGUARD_DOCS_PORT", "70000", "must be between 1 and 65535"),
+        ("TRAINGUARD_VAR_DIR", "{file}/var", "is a file, not a folder"),
+        ("TRAINGUARD_GX_SPEEDUPS", "maybe", "must be on or off"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line_when_read(tmp_path, setting, value, message):
+    (tmp_path / "file").write_text("")
+    _, env = make_project(tmp_path)
+    done = run_cli("checkpoint", "list", env={**env, setting: value.format(file=tmp_path / "file")})
+    assert done.returncode == 2
+    line = _one_line(done.stderr)
+    assert setting in line and message in line, line

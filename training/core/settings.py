@@ -54,14 +54,28 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int | None = None) -> int:
     value = env.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer. Got {value!r} instead.") from exc
+    if number < low or (high is not None and number > high):
+        limits = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise SettingsError(f"{name} must be {limits}. Got {value!r} instead.")
+    return number
+
+
+def _folder(env: dict[str, str], name: str, path: Path) -> Path:
+    """``path``, refused when it or a parent is an existing file (nothing could be written there)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            if not candidate.is_dir():
+                raise SettingsError(f"{name} is {path}, but {candidate} is a file, not a folder")
+            break
+    return path
 
 
 def _switch(env: dict[str, str], name: str, default: bool) -> bool:
@@ -79,7 +93,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment)."""
     env = dict(os.environ if env is None else env)
     root = _path(env, "TRAINGUARD_HOME", PROJECT_ROOT)
-    var_dir = _path(env, "TRAINGUARD_VAR_DIR", root / "var")
+    var_dir = _folder(env, "TRAINGUARD_VAR_DIR", _path(env, "TRAINGUARD_VAR_DIR", root / "var"))
     return Settings(
         project_root=root,
         warehouse_url=env.get("TRAINGUARD_WAREHOUSE_URL") or f"sqlite:///{var_dir / 'warehouse.db'}",
@@ -87,9 +101,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         model_store=_path(env, "TRAINGUARD_MODEL_STORE", var_dir / "models"),
         var_dir=var_dir,
         airflow_home=_path(env, "TRAINGUARD_AIRFLOW_HOME", var_dir / "airflow"),
-        train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7),
+        train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7, low=1),
         docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
-        docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765),
+        docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765, low=1, high=65535),
         airflow_conn_id=env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse",
         pipelines_dir=_path(env, "TRAINGUARD_PIPELINES_DIR", root / "pipelines"),
         postgres_options=env.get("TRAINGUARD_POSTGRES_OPTIONS", POSTGRES_OPTIONS).strip(),
