@@ -221,8 +221,12 @@ def _range_spans(value_kwargs: dict) -> list[packed.Span]:
         return []
     if low is not None and high is not None and low > high:
         return []
-    below: list[packed.Span] = [] if low is None else [(None, (float(low), bool(value_kwargs.get("strict_min"))))]
-    return below + ([] if high is None else [((float(high), not value_kwargs.get("strict_max")), None)])
+    below_bound = None if low is None else (float(low), bool(value_kwargs.get("strict_min")))
+    above_bound = None if high is None else (float(high), not value_kwargs.get("strict_max"))
+    if below_bound and above_bound and packed.edge(below_bound) > packed.edge(above_bound):
+        return []  # min == max, both strict: the two spans would count the value on the bound twice
+    below: list[packed.Span] = [] if below_bound is None else [(None, below_bound)]
+    return below + ([] if above_bound is None else [(above_bound, None)])
 
 
 def _range_bounds(value_kwargs: dict) -> list[packed.Bound]:
@@ -239,7 +243,7 @@ def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict
     The buckets compare in ``double precision``. That is exact only for a column whose every
     value is a double: GX compares a BIGINT or NUMERIC column with the bounds exactly (2**53 + 1
     is above 2**53; 0.30000000000000001 is above 0.3), so those keep GX's own condition. The
-    categories compare as text, so only a text column reads its count from them."""
+    categories compare as text, so only a TEXT or VARCHAR column reads its count from them."""
     if not packed.sums_on(dialect):
         return None
     name = getattr(cls, "condition_metric_name", "")
@@ -254,7 +258,8 @@ def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict
 
 # PostgreSQL types whose every value converts to double precision exactly.
 _DOUBLE_EXACT_TYPES = ("DOUBLE_PRECISION", "DOUBLE PRECISION", "FLOAT", "REAL", "INTEGER", "SMALLINT")
-_TEXT_TYPES = ("TEXT", "VARCHAR", "CHAR")
+# Not CHAR(n): its values compare without their padding, and the category sums compare as text.
+_TEXT_TYPES = ("TEXT", "VARCHAR")
 
 
 def _column_type(metrics: dict, column: str) -> str:
