@@ -73,7 +73,7 @@ def sharing(metrics: Iterable[tuple[str, str, dict]]) -> Iterator[None]:
         except (KeyError, TypeError, ValueError):  # malformed kwargs: the metric reports them itself
             continue
         if bounds and all(math.isfinite(v) for v, _ in bounds):
-            edges.setdefault(column, set()).update(_edge(b) for b in bounds)
+            edges.setdefault(column, set()).update(edge(b) for b in bounds)
     token = _SHARED_EDGES.set({column: sorted(found) for column, found in edges.items()})
     categories_token = _SHARED_CATEGORIES.set(categories)
     try:
@@ -114,7 +114,7 @@ def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None) -> Any:
     bounds = {b for span in spans if not isinstance(span, int) for b in span if b is not None}
     finite = bool(bounds) and all(math.isfinite(v) for v, _ in bounds)
     if sums_on(dialect) and finite:
-        own = {_edge(b) for b in bounds}
+        own = {edge(b) for b in bounds}
         shared = _SHARED_EDGES.get({}).get(str(getattr(column, "name", "")), [])
         return _bucket_sum(column, spans, shared if own <= set(shared) else sorted(own), dialect)
     below = {
@@ -175,7 +175,7 @@ def _packed_sum(per_row: Any, layout: Sequence[str]) -> Any:
     return sa.literal(BUCKET_SUM_PREFIX, sa.String) + total + sa.literal("|" + " ".join(layout), sa.String)
 
 
-def _edge(bound: Bound) -> float:
+def edge(bound: Bound) -> float:
     # For a double precision value, ``x <= v`` is ``x < nextafter(v)``: every bound becomes "below an edge".
     value, inclusive = bound
     return math.nextafter(value, math.inf) if inclusive else value
@@ -204,7 +204,7 @@ def _bucket_sum(column: Any, spans: Sequence[Span], edges: list[float], dialect:
             layout.append(f"={span}")
             continue
         lo, hi = span
-        layout.append(f"{0 if lo is None else slot[_edge(lo)]}-{len(edges) + 1 if hi is None else slot[_edge(hi)]}")
+        layout.append(f"{0 if lo is None else slot[edge(lo)]}-{len(edges) + 1 if hi is None else slot[edge(hi)]}")
     return _packed_sum(root, layout)
 
 
