@@ -249,10 +249,10 @@ def test_nothing_is_wrapped_on_import():
 def test_a_checkpoint_over_two_tables_fails_a_day_one_of_them_lacks(tmp_path):
     """With the known batch per table, a checkpoint over two tables whose second table has no
     rows that day is a failed validation naming that table, not an empty batch that passes."""
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
     from great_expectations.core.partitioners import PartitionerColumnValue
 
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
     from training.extensions import open_context
     from training.gx.run import run_checkpoint
 

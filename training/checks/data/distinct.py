@@ -9,7 +9,9 @@ non-null count too, so the unique share needs nothing else.
 
 With ``known_values`` (a categorical column's known value set) the count comes from the
 column's known-value counts in the bundled query when no other value occurs, and the grouped
-scan runs only when one does (``known_values.py``).
+scan runs only when one does (``known_values.py``). Those counts compare the values as text, which
+counts distinct values exactly only for a text column (``counted_as_text``): on any other column
+(``0.0`` and ``-0.0``, ``1.0`` and ``1.00`` are one value, two texts) the grouped scan runs.
 
 The expectations here are GX's ``expect_column_unique_value_count_to_be_between`` and
 ``expect_column_proportion_of_unique_values_to_be_between`` with this metric underneath: same
@@ -32,6 +34,7 @@ from great_expectations.expectations.core.expect_column_unique_value_count_to_be
 )
 from great_expectations.expectations.metrics.column_aggregate_metric_provider import ColumnAggregateMetricProvider
 from great_expectations.expectations.metrics.metric_provider import metric_value
+from great_expectations.util import get_sqlalchemy_selectable
 
 from training.checks.data.known_values import (
     KNOWN_VALUES_DESCRIPTION,
@@ -49,6 +52,58 @@ LIBRARY_METADATA: dict[str, Any] = {
     "contributors": ["trainguard"],
     "requirements": [],
 }
+
+
+# Type names as GX's table.column_types gives them on PostgreSQL (compiled type text, no length).
+_INTEGER_NAMES = {"SMALLINT", "INTEGER", "INT", "BIGINT", "INT2", "INT4", "INT8"}
+_FLOAT_NAMES = {
+    "REAL",
+    "FLOAT",
+    "FLOAT4",
+    "FLOAT8",
+    "DOUBLE",
+    "DOUBLE PRECISION",
+    "DOUBLE_PRECISION",
+    "NUMERIC",
+    "DECIMAL",
+}
+_TEXT_NAMES = {"TEXT", "VARCHAR", "CHARACTER VARYING"}
+_NAMED_KINDS = {
+    **dict.fromkeys(_INTEGER_NAMES, "integer"),
+    **dict.fromkeys(_FLOAT_NAMES, "float"),
+    **dict.fromkeys(_TEXT_NAMES, "text"),
+}
+
+
+def column_kind(metrics: dict[str, Any], column: str) -> str:
+    """How ``column``'s values compare, from GX's ``table.column_types`` metric (a dependency of
+    every column aggregate metric; SQLAlchemy types on SQLite, compiled type names on
+    PostgreSQL): ``"integer"``, ``"float"`` (floating point and NUMERIC, which PostgreSQL
+    compares with a double as a double), ``"text"`` (text that GROUP BY and ``=`` compare byte
+    for byte and that comes back as stored: not blank-padded ``CHAR(n)``, no collation) or
+    ``"other"`` (booleans, dates, unknown or unreported types)."""
+    described = {str(entry.get("name")): entry.get("type") for entry in metrics.get("table.column_types") or []}
+    kind = described.get(column)
+    if kind is None:
+        kind = next((found for name, found in described.items() if name.lower() == column.lower()), None)
+    if isinstance(kind, str):
+        name = kind.upper()
+        return "other" if "COLLATE" in name or "[" in name else _NAMED_KINDS.get(name.split("(")[0].strip(), "other")
+    if isinstance(kind, sa.Boolean):
+        return "other"
+    if isinstance(kind, sa.Integer):
+        return "integer"
+    if isinstance(kind, (sa.Float, sa.Numeric)):
+        return "float"
+    if isinstance(kind, sa.String) and not isinstance(kind, (sa.CHAR, sa.NCHAR)) and kind.collation is None:
+        return "text"
+    return "other"
+
+
+def counted_as_text(metrics: dict[str, Any], column: str) -> bool:
+    """Whether the known-value counts (values compared as text) count ``column``'s values exactly
+    as GX groups them, and its values come back as that text: a ``"text"`` column."""
+    return column_kind(metrics, column) == "text"
 
 
 class ColumnDistinctAndNonNull(KnownValueCounts, ColumnAggregateMetricProvider):
@@ -72,15 +127,16 @@ class ColumnDistinctAndNonNull(KnownValueCounts, ColumnAggregateMetricProvider):
         metrics: dict[str, Any],
         **kwargs: Any,
     ) -> list[int]:
+        selectable, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
         known = known_counts(metrics, metric_value_kwargs.get("known_values"))
-        if known is not None and known[1] == 0:
+        if known is not None and known[1] == 0 and counted_as_text(metrics, accessor["column"]):
             counts = known[0].values()
             return [sum(1 for c in counts if c), sum(counts)]
-        selectable, _, accessor = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.COLUMN)
         column = sa.column(accessor["column"])
+        # A row condition makes the domain a SELECT, which must become a subquery to be read from.
         groups = (
             sa.select(sa.func.count().label("n"))
-            .select_from(selectable)
+            .select_from(get_sqlalchemy_selectable(selectable))
             .where(column.is_not(None))
             .group_by(column)
             .subquery()
@@ -130,7 +186,7 @@ class ExpectColumnDistinctCountToBeBetween(_FromDistinctCounts, ExpectColumnUniq
         strict_min (bool): If True, the count must be strictly larger than min_value.
         strict_max (bool): If True, the count must be strictly smaller than max_value.
         known_values (list of str or None): The column's known value set; when given, the count
-            comes from the shared aggregate query unless another value occurs.
+            of a text column comes from the shared aggregate query unless another value occurs.
 
     Returns:
         An ExpectationSuiteValidationResult whose ``observed_value`` is the distinct count.
