@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/checkpoint_speed.py              # everything (30-60 min, most of it naive GX)
     .venv/bin/python benchmarks/checkpoint_speed.py --sizes 10000 --backends sqlite   # a quick look
+    .venv/bin/python benchmarks/checkpoint_speed.py --backends postgresql --sizes 1000000 \
+        --large-sizes 10000000 --no-naive --no-startup                  # the 1M and 10M-row days
 
 For each backend (SQLite file, a fresh PostgreSQL database) and day size (rows per day), it
 loads the demo schema twice: a table holding 30 days and one holding only the validated day
@@ -11,7 +13,12 @@ fastest of five when a run takes under 10 s; (a) and (b) take turns):
   (a) ``run_checkpoint`` of the scaffolded suite on the last day (trainguard's path), and the
       whole ``trainguard checkpoint run`` CLI process;
   (b) the single-scan floor: one hand-written aggregate query over the same day;
-  (c) naive GX on the same expectations: GX's daily partitioner, stock metrics, SUMMARY.
+  (c) naive GX on the same expectations: GX's daily partitioner, stock metrics, SUMMARY;
+  (d) ``run_checkpoint`` with the speed layer off (``TRAINGUARD_GX_SPEEDUPS=off``): trainguard's
+      suite on stock GX, the layer's own gain.
+A large size (``--large-sizes``) loads only the one-day table (the day, and 1 and 7 days back)
+and validates it with the suite scaffolded for the largest ``--sizes`` entry (so row-count
+checks fail there: the time is what is measured), against the floor of the same day.
 It also times ``--help``, ``checkpoint list`` and a 30-day ``--from/--to`` run against 30
 separate CLI calls. Nothing here is part of the test run.
 """
@@ -171,7 +178,40 @@ def build_checkpoints(engine: sa.Engine, settings, h30: str, h1: str) -> str:
     return naive
 
 
-def measure(env: dict[str, str], specs: Sequence[tuple[str, str, str]], day: dt.date) -> list[dict]:
+def load_one_day_table(engine: sa.Engine, rows: int, seed: int = 11) -> str:
+    """Table ``t{rows}_h1`` only: the validated day and 1 and 7 days back, generated at ``rows``."""
+    from training.demo.generate import generate_day
+    from training.warehouse.writer import write_day
+
+    h1 = f"t{rows}_h1"
+    columns: list[str] = []
+    for day in (LAST_DAY - dt.timedelta(days=7), LAST_DAY - dt.timedelta(days=1), LAST_DAY):
+        frame = generate_day(day, seed=seed, scale=rows / 1200)
+        if not columns:
+            write_day(engine, h1, "ds", day, frame.head(0))
+            columns = ["ds", *frame.columns]
+        _load_rows(engine, h1, frame.assign(ds=day_str(day))[columns])
+        del frame
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text(f"VACUUM ANALYZE {h1}"))
+            with contextlib.suppress(sa.exc.DBAPIError):
+                conn.execute(sa.text("CHECKPOINT"))
+    return h1
+
+
+def reuse_suite(settings, source: str, target: str) -> None:
+    """Register ``target`` with the suite scaffolded for table ``source``."""
+    from training.extensions import open_context
+    from training.scaffold.register import write_suite
+
+    context = open_context(settings)
+    stored = json.loads((settings.gx_root / "expectations" / f"{source}.json").read_text())["expectations"]
+    configs = [{"type": e["type"], "kwargs": e["kwargs"], "notes": e.get("notes")} for e in stored]
+    write_suite(context, target, target, "ds", configs)
+
+
+def measure(env: dict[str, str], specs: Sequence[tuple], day: dt.date) -> list[dict]:
     """For each (mode, checkpoint, table) of ``specs``, the fastest of five runs, each in a fresh
     process (one run when it takes over 10 s). The specs take turns, so that a slower or faster
     minute of this machine falls on all of them alike; the first process after scaffolding also
@@ -180,7 +220,8 @@ def measure(env: dict[str, str], specs: Sequence[tuple[str, str, str]], day: dt.
     for round_ in range(5):
         for spec, done in zip(specs, runs, strict=True):
             if round_ == 0 or done[0]["seconds"] < 10:
-                done.append(_measure_once(env, *spec, day))
+                mode, checkpoint, table, *extra_env = spec
+                done.append(_measure_once({**env, **dict(extra_env)}, mode, checkpoint, table, day))
     return [min(done, key=lambda r: r["seconds"]) for done in runs]
 
 
@@ -227,7 +268,18 @@ def _workspace(base: Path, url: str) -> tuple[dict[str, str], object]:
     return env, load_settings(env)
 
 
-def bench_backend(backend: str, sizes: Sequence[int], pg_server: str, base: Path) -> list[dict]:
+STOCK = ("TRAINGUARD_GX_SPEEDUPS", "off")
+
+
+def bench_backend(
+    backend: str,
+    sizes: Sequence[int],
+    pg_server: str,
+    base: Path,
+    naive: bool = True,
+    large: Sequence[int] = (),
+    keep: bool = False,
+) -> list[dict]:
     rows_out = []
     admin = None
     if backend == "postgresql":
@@ -246,10 +298,11 @@ def bench_backend(backend: str, sizes: Sequence[int], pg_server: str, base: Path
             env, settings = _workspace(base / f"{backend}-{rows}-gx", url)
             print(f"  loading {backend} {rows} rows/day ...", file=sys.stderr, flush=True)
             h30, h1 = load_tables(engine, rows)
-            naive = build_checkpoints(engine, settings, h30, h1)
+            naive_checkpoint = build_checkpoints(engine, settings, h30, h1)
             print(f"  measuring {backend} {rows} rows/day ...", file=sys.stderr, flush=True)
-            floor, fast30, fast1 = measure(env, [("floor", h30, h30), ("fast", h30, h30), ("fast", h1, h1)], LAST_DAY)
-            (naive30,) = measure(env, [("naive", naive, naive)], LAST_DAY)
+            specs = [("floor", h30, h30), ("fast", h30, h30), ("fast", h1, h1), ("fast", h30, h30, STOCK)]
+            floor, fast30, fast1, stock30 = measure(env, specs, LAST_DAY)
+            naive30 = measure(env, [("naive", naive_checkpoint, naive_checkpoint)], LAST_DAY)[0] if naive else None
             cli_run = [str(BIN / "trainguard"), "checkpoint", "run", h30, "--date", day_str(LAST_DAY)]
             cli = min(timed(cli_run, env) for _ in range(3 if fast30["seconds"] < 10 else 1))
             count = sa.text(f"SELECT COUNT(*) FROM {h30} WHERE ds = :d")
@@ -263,31 +316,60 @@ def bench_backend(backend: str, sizes: Sequence[int], pg_server: str, base: Path
                     "fast30": fast30,
                     "fast1": fast1,
                     "naive30": naive30,
+                    "stock30": stock30,
                     "cli": cli,
                 }
             )
             print_row(rows_out[-1])
+        for rows in large:
+            print(f"  loading {backend} {rows} rows/day (one-day table) ...", file=sys.stderr, flush=True)
+            h1 = load_one_day_table(engine, rows)
+            reuse_suite(settings, h30, h1)
+            print(f"  measuring {backend} {rows} rows/day ...", file=sys.stderr, flush=True)
+            specs = [("floor", h1, h1), ("fast", h1, h1), ("fast", h1, h1, STOCK)]
+            floor, fast1, stock1 = measure(env, specs, LAST_DAY)
+            print_large_row(backend, rows, floor, fast1, stock1, rows_out[0])
         engine.dispose()
         return rows_out
     finally:
-        if admin is not None:
+        if keep:
+            print(f"kept: TRAINGUARD_WAREHOUSE_URL={url} and the GX projects under {base}", file=sys.stderr)
+        elif admin is not None:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
 
 
 HEADER = (
-    f"{'backend':<11}{'rows/day':>9}{'(b) floor':>10}{'(a) 30d':>9}{'(a) 1d':>8}{'(c) naive':>10}{'CLI':>7}"
-    f"{'a/b':>7}{'c/a':>7}{'30d/1d':>7}{'stmts a':>8}{'stmts c':>8}{'peak MB':>8}  ok"
+    f"{'backend':<11}{'rows/day':>9}{'(b) floor':>10}{'(a) 30d':>9}{'(a) 1d':>8}{'(c) naive':>10}{'(d) off':>9}"
+    f"{'CLI':>7}{'a/b':>7}{'c/a':>7}{'d/a':>7}{'30d/1d':>7}{'stmts a':>8}{'stmts c':>8}{'peak MB':>8}  ok"
 )
 
 
 def print_row(r: dict) -> None:
-    a, b, c, a1 = r["fast30"]["seconds"], r["floor"]["seconds"], r["naive30"]["seconds"], r["fast1"]["seconds"]
+    a, b, a1, d = r["fast30"]["seconds"], r["floor"]["seconds"], r["fast1"]["seconds"], r["stock30"]["seconds"]
+    naive = r["naive30"]
+    c = f"{naive['seconds']:>10.3f}" if naive else f"{'-':>10}"
+    c_a = f"{naive['seconds'] / a:>7.1f}" if naive else f"{'-':>7}"
+    statements_c = f"{naive['statements']:>8}" if naive else f"{'-':>8}"
     print(
-        f"{r['backend']:<11}{r['rows']:>9}{b:>10.3f}{a:>9.3f}{a1:>8.3f}{c:>10.3f}{r['cli']:>7.2f}"
-        f"{a / b:>7.1f}{c / a:>7.1f}{a / a1:>7.2f}{r['fast30']['statements']:>8}{r['naive30']['statements']:>8}"
+        f"{r['backend']:<11}{r['rows']:>9}{b:>10.3f}{a:>9.3f}{a1:>8.3f}{c}{d:>9.3f}{r['cli']:>7.2f}"
+        f"{a / b:>7.1f}{c_a}{d / a:>7.1f}{a / a1:>7.2f}{r['fast30']['statements']:>8}{statements_c}"
         f"{r['fast30']['peak_over_base_mb']:>8.0f}  {'pass' if r['fast30']['success'] else 'FAIL'}",
+        flush=True,
+    )
+
+
+def print_large_row(backend: str, rows: int, floor: dict, fast: dict, stock: dict, small: dict) -> None:
+    """A one-day table's figures, and the marginal cost over the small day of the same run:
+    (a) - (a) of the smallest size's one-day table, against the floor."""
+    a, b, d = fast["seconds"], floor["seconds"], stock["seconds"]
+    marginal = a - small["fast1"]["seconds"]
+    print(
+        f"{backend:<11}{rows:>9}{b:>10.3f}{'-':>9}{a:>8.3f}{'-':>10}{d:>9.3f}{'-':>7}"
+        f"{a / b:>7.1f}{'-':>7}{d / a:>7.1f}{'-':>7}{fast['statements']:>8}{'-':>8}"
+        f"{fast['peak_over_base_mb']:>8.0f}  (1d table; marginal over {small['rows']} rows: {marginal:.2f} s = "
+        f"{marginal / b:.2f}x floor)",
         flush=True,
     )
 
@@ -322,17 +404,22 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite and/or postgresql")
     parser.add_argument("--pg-server", default="postgresql+psycopg2://postgres@127.0.0.1:5432")
     parser.add_argument("--no-startup", action="store_true", help="skip the start-up and 30-day range figures")
+    parser.add_argument("--no-naive", action="store_true", help="skip (c), naive GX (most of the run time)")
+    parser.add_argument("--large-sizes", default="", help="rows per day measured on a one-day table only")
+    parser.add_argument("--keep", action="store_true", help="keep the databases and GX projects (for profiling)")
     args = parser.parse_args()
+    large = [int(s) for s in args.large_sizes.split(",") if s]
     sizes = [int(s) for s in args.sizes.split(",")]
     base = Path(tempfile.mkdtemp(prefix="trainguard-bench-"))
     try:
         print(HEADER, flush=True)
         for backend in args.backends.split(","):
-            bench_backend(backend, sizes, args.pg_server, base)
+            bench_backend(backend, sizes, args.pg_server, base, naive=not args.no_naive, large=large, keep=args.keep)
         if not args.no_startup:
             bench_startup_and_range(base)
     finally:
-        shutil.rmtree(base, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -149,11 +149,14 @@ def test_prune_removes_old_results_and_keeps_the_index_consistent(site):
 
 def test_an_interrupted_build_leaves_the_previous_site(site, monkeypatch):
     import training.docs_site.build as docs
+    from training.docs_site import site_dir
 
     settings, _ = site
     index = settings.data_docs_dir / "index.html"
     before = index.read_bytes()
     pages = sorted(p.relative_to(settings.data_docs_dir) for p in settings.data_docs_dir.rglob("*.html"))
+    builds = sorted(site_dir.builds_dir(settings.data_docs_dir).iterdir())
+    current = site_dir.current_build(settings.data_docs_dir)
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # as if the process were stopped half-way
@@ -161,11 +164,14 @@ def test_an_interrupted_build_leaves_the_previous_site(site, monkeypatch):
     monkeypatch.setattr(docs, "finish_site", interrupted)
     with pytest.raises(KeyboardInterrupt):
         docs.build_docs(settings)
-    assert index.read_bytes() == before
+    assert index.read_bytes() == before and site_dir.current_build(settings.data_docs_dir) == current
     assert sorted(p.relative_to(settings.data_docs_dir) for p in settings.data_docs_dir.rglob("*.html")) == pages
-    assert [p.name for p in settings.data_docs_dir.parent.iterdir() if p.name.startswith(".local_site.")] == []
+    assert sorted(site_dir.builds_dir(settings.data_docs_dir).iterdir()) == builds
     monkeypatch.undo()
     docs.build_docs(settings)
-    leftovers = [p.name for p in settings.data_docs_dir.parent.iterdir() if p.name.startswith(".local_site.")]
-    assert leftovers == [] and index.is_file()
+    names = {p.name for p in settings.data_docs_dir.parent.iterdir() if p.name.startswith(".local_site.")}
+    assert names == {".local_site.builds", ".local_site.lock"} and index.is_file()
+    newest = site_dir.current_build(settings.data_docs_dir)
+    kept = {p.resolve() for p in site_dir.builds_dir(settings.data_docs_dir).iterdir()}
+    assert newest != current and kept == {newest, current}  # the new build and the one it replaced
     assert re.findall(r"https?://", index.read_text()) == []

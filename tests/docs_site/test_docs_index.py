@@ -132,6 +132,7 @@ def test_the_index_reads_no_stored_result_twice_and_matches_gx(settings, monkeyp
     from great_expectations.data_context import AbstractDataContext
 
     from training.extensions import open_context
+    from training.gx_speedups import registry
     from training.gx_speedups.index_cache import FILE_NAME
 
     context = open_context(settings)
@@ -154,22 +155,23 @@ def test_the_index_reads_no_stored_result_twice_and_matches_gx(settings, monkeyp
     builder = context._init_site_builder_for_data_docs_site_creation(
         site_name="local_site", site_config=context.variables.data_docs_sites["local_site"]
     )
-    builder.site_index_builder.build()
+    with registry.active():  # as in trainguard's runner and site build
+        builder.site_index_builder.build()
     assert loads == []
     cached = _index_links(site)
     assert len(cached) == len(stored)
 
     entries.write_text("{not json")
-    builder.site_index_builder.build()
+    with registry.active():
+        builder.site_index_builder.build()
     assert len(loads) == len(stored)
     assert _index_links(site) == cached
     assert len(json.loads(entries.read_text())) == len(stored)
 
-    # GX's own builder, without the kept entries, lists the same validations.
-    stock = DefaultSiteIndexBuilder._add_validations_to_index_links.__wrapped__
-    monkeypatch.setattr(DefaultSiteIndexBuilder, "_add_validations_to_index_links", stock)
+    # GX's own builder (also what any code outside ``active()`` gets) lists the same validations.
+    loads.clear()
     builder.site_index_builder.build()
-    assert _index_links(site) == cached
+    assert len(loads) == len(stored) and _index_links(site) == cached
 
 
 def test_a_suite_page_is_rendered_again_only_when_the_suite_changed(settings, monkeypatch):
@@ -207,3 +209,59 @@ def test_a_suite_page_is_rendered_again_only_when_the_suite_changed(settings, mo
     assert rendered == ["trips_daily"] * 3 and "24681357" not in page.read_text().replace(",", "")
     run_checkpoint("trips_daily", ["2026-09-11"], settings=settings)
     assert rendered == ["trips_daily"] * 3
+
+
+def test_a_suite_page_is_rendered_again_when_a_renderer_changes(settings, monkeypatch, tmp_path):
+    """The fingerprint covers the renderers' source (not the package version, which an editable
+    install never changes); unchanged renderers reuse the page."""
+    from great_expectations.render.renderer import ExpectationSuitePageRenderer
+
+    from training.gx_speedups import suite_pages
+
+    rendered: list[str] = []
+    render = ExpectationSuitePageRenderer.render
+
+    def counted(self, expectations, *args, **kwargs):
+        rendered.append(expectations.name)
+        return render(self, expectations, *args, **kwargs)
+
+    monkeypatch.setattr(ExpectationSuitePageRenderer, "render", counted)
+    renderer = tmp_path / "renderer.py"
+    renderer.write_text("TEMPLATE = 'v1'\n")
+    monkeypatch.setattr(suite_pages, "RENDERER_INPUTS", (*suite_pages.RENDERER_INPUTS, str(renderer)))
+    suite_pages.renderer_fingerprint.cache_clear()
+    try:
+        first = suite_pages.renderer_fingerprint()
+        run_checkpoint("trips_daily", ["2026-09-05"], settings=settings)
+        assert rendered == ["trips_daily"]  # a renderer input was added
+        run_checkpoint("trips_daily", ["2026-09-06"], settings=settings)
+        assert rendered == ["trips_daily"]  # unchanged inputs: the page is reused
+
+        renderer.write_text("TEMPLATE = 'v2'\n")
+        assert suite_pages.renderer_fingerprint() == first  # computed once per process
+        suite_pages.renderer_fingerprint.cache_clear()  # as in the next process
+        assert suite_pages.renderer_fingerprint() != first
+        run_checkpoint("trips_daily", ["2026-09-07"], settings=settings)
+        assert rendered == ["trips_daily"] * 2
+    finally:
+        monkeypatch.undo()
+        suite_pages.renderer_fingerprint.cache_clear()
+
+
+def test_the_renderer_fingerprint_reads_sources_not_the_installed_version(monkeypatch):
+    import importlib.metadata
+
+    from training.gx_speedups import suite_pages
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    suite_pages.renderer_fingerprint.cache_clear()
+    try:
+        assert len(suite_pages.renderer_fingerprint()) == 64
+    finally:
+        suite_pages.renderer_fingerprint.cache_clear()
+    package = Path(suite_pages.__file__).resolve().parent.parent
+    assert all((package / entry).exists() for entry in suite_pages.RENDERER_INPUTS)
+    assert (package / "checks" / "rendering.py").is_file()

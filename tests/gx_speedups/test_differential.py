@@ -417,7 +417,7 @@ def _drawn_tables(n: int) -> list[Table]:
 KNOWN = _known_tables()
 # PostgreSQL is where the layer has paths of its own (bucket sums): only it gets drawn tables
 # (SQLite's fast paths, FILTER counts and the bundling, are those the hand-written tables take).
-DRAWN = {"postgresql": 2, "sqlite": 0}
+DRAWN = {"postgresql": 1, "sqlite": 0}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -92,8 +92,13 @@ def test_every_wrapper_is_declared_with_an_existing_guard():
     assert all(v for v in registry.VERIFIED.values())
 
 
-def test_layer_off_leaves_gx_untouched_and_gives_the_same_verdict(seeded_project):
-    on, on_err = _probe(seeded_project)
+@pytest.fixture(scope="module")
+def layer_on(seeded_project):
+    return _probe(seeded_project)
+
+
+def test_layer_off_leaves_gx_untouched_and_gives_the_same_verdict(seeded_project, layer_on):
+    on, on_err = layer_on
     off, off_err = _probe({**seeded_project, "TRAINGUARD_GX_SPEEDUPS": "off"})
     assert on["on"] is True and len(on["wrapped"]) == 4
     assert off["on"] is False and off["wrapped"] == []
@@ -103,13 +108,13 @@ def test_layer_off_leaves_gx_untouched_and_gives_the_same_verdict(seeded_project
     assert on["failures"] == off["failures"] and on["failures"]
 
 
-def test_an_unverified_gx_version_runs_stock_gx_and_says_so_in_one_line(seeded_project):
+def test_an_unverified_gx_version_runs_stock_gx_and_says_so_in_one_line(seeded_project, layer_on):
     stock, err = _probe(seeded_project, "unverified")
     lines = [line for line in err.splitlines() if "speed layer" in line]
     assert lines == [lines[0]] and "great_expectations 9.9.9" in lines[0] and "running stock GX" in lines[0]
     assert "Traceback" not in err
     assert stock["on"] is False and stock["wrapped"] == []
-    on, _ = _probe(seeded_project)
+    on, _ = layer_on
     assert stock["failures"] == on["failures"] and stock["success"] == on["success"]
 
 

@@ -189,10 +189,11 @@ import sqlalchemy as sa
 from training.extensions import open_context
 from training.core.settings import get_settings
 from training.warehouse.engine import get_engine
+from training.gx_speedups.registry import active
 
 gx_engine = open_context().data_sources.get("warehouse").get_engine()
 for engine in (gx_engine, get_engine(get_settings().warehouse_url)):
-    with engine.connect() as conn:
+    with active(), engine.connect() as conn:  # GX's engine: while trainguard's runner is active
         print(conn.execute(sa.text("SHOW jit")).scalar(), conn.execute(sa.text("SHOW work_mem")).scalar())
 """
 

@@ -1,130 +1,141 @@
-"""The GX provider's checkpoint operator, bound to trainguard's file context and templated.
+"""The Airflow door onto trainguard's checkpoint runner: one task validates one batch.
 
-``GXValidateCheckpointOperator`` (provider 1.0) has no templated fields, so a daily batch would
-validate whatever partition GX finds first; this subclass templates ``batch_parameters`` so each
-run validates the day derived from its logical date. Nothing here touches GX or a database
-until ``execute``.
+``TrainguardCheckpointOperator.execute`` calls :func:`training.gx.run.run_checkpoint`, the same
+runner behind ``trainguard checkpoint run``, so a day decides the same way from either door: the
+runner's settings, table creation, reachability check, empty-batch record, warehouse-error
+handling and the speed layer's hooks apply to both, and both write the same outcome row.
+
+Why not the GX provider's ``GXValidateCheckpointOperator`` (provider 1.0)? Its ``execute`` opens
+a context and calls ``Checkpoint.run`` itself: it bypasses the runner (an empty day raised an
+unrecorded GX error, a lost warehouse looked like a failed validation), and it has no templated
+fields. This operator therefore subclasses ``BaseOperator``; of the provider it keeps the
+failure type (:class:`CheckpointFailed` is a ``GXValidationFailed``, so callbacks that look for
+the provider's error still see it) and its XCom contract (the run's result is pushed as
+``return_value`` whether the gate passed or not).
+
+Task states:
+
+- gate passed (possibly with failed non-critical expectations): success; the log leads with the
+  verdict line and lists the warnings;
+- validation failed (a failed critical expectation, or a batch without rows, which the runner
+  records as failed): :class:`CheckpointFailed`, final (retrying will not change the data);
+- configuration error (``TrainguardError``): ``AirflowFailException`` with its one-line message;
+- warehouse unreachable or lost (``WarehouseError``): ``AirflowException``, so retries apply.
+
+Nothing here touches GX or a database until ``execute``; GX is imported by the runner only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
+import json
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from great_expectations_provider.common.errors import GXValidationFailed
-from great_expectations_provider.operators.validate_checkpoint import GXValidateCheckpointOperator
 
 from training.airflow.links import DataDocsLink
 
 if TYPE_CHECKING:
-    from great_expectations.data_context import AbstractDataContext, FileDataContext
-
-log = logging.getLogger(__name__)
-
-
-def open_file_context() -> FileDataContext:
-    from training.gx.context import open_context
-
-    return open_context()
+    from training.gx.catalog import CheckpointInfo
+    from training.gx.results import BatchResult
 
 
-class _ResultKeepingCheckpoint:
-    """Wraps a Checkpoint so the operator can report the failed expectations after the run."""
+class CheckpointFailed(AirflowFailException, GXValidationFailed):
+    """A validation failed: final (no retries), and the provider's ``GXValidationFailed`` too."""
 
-    def __init__(self, checkpoint: Any, context: AbstractDataContext, info: Any) -> None:
-        self.checkpoint = checkpoint
-        self.context = context
-        self.info = info
-        self.result: Any = None
-
-    def run(self, **kwargs: Any) -> Any:
-        from training.core.settings import get_settings
-        from training.gx_speedups.known_batch import known_batch
-        from training.warehouse.engine import get_engine
-        from training.warehouse.partitions import batch_has_rows
-
-        column = self.info.batch_column
-        value = (kwargs.get("batch_parameters") or {}).get(column)
-        # A day known to have rows skips GX's listing of every batch in the table (a full scan).
-        known = value is not None and batch_has_rows(
-            get_engine(get_settings().warehouse_url), self.info.table, column, str(value)
-        )
-        with known_batch(column, str(value)) if known else contextlib.nullcontext():
-            self.result = self.checkpoint.run(**kwargs)
-        return self.result
+    def __init__(self, message: str) -> None:
+        GXValidationFailed.__init__(self, message=message)
 
 
-class TrainguardCheckpointOperator(GXValidateCheckpointOperator):
-    """Run the named checkpoint of trainguard's GX project on templated batch parameters.
+class TrainguardCheckpointOperator(BaseOperator):
+    """Run the named checkpoint of trainguard's GX project on one templated batch.
 
     :param checkpoint_name: checkpoint in ``great_expectations/checkpoints/``.
-    :param batch_parameters: e.g. ``{"ds": "{{ macros.ds_add(ds, -1) }}"}`` (templated).
+    :param batch_parameters: one entry keyed by the checkpoint's batch column (templated), e.g.
+        ``{"ds": "{{ macros.ds_add(ds, -1) }}"}`` or ``{"model_id": "{{ ti.xcom_pull(...) }}"}``.
+    :param by_date: whether the batch value is a day 'YYYY-MM-DD' (False for model checkpoints).
 
-    A failed validation fails the task without retries (the data will not change by retrying)
-    and logs each failed expectation with its observed and expected values.
+    The task log leads with the verdict and lists each failed expectation with its observed and
+    expected values; the "Data Docs" link opens the run's validation page.
     """
 
-    template_fields = (*GXValidateCheckpointOperator.template_fields, "batch_parameters")
+    template_fields = (*BaseOperator.template_fields, "batch_parameters")
     template_fields_renderers = {"batch_parameters": "json"}
     operator_extra_links = (DataDocsLink(),)
     ui_color = "#ffe6cc"
 
-    def __init__(self, *, checkpoint_name: str, batch_parameters: dict[str, Any] | None = None, **kwargs: Any):
-        super().__init__(
-            configure_checkpoint=self._configure_checkpoint,
-            batch_parameters=batch_parameters,
-            context_type="file",
-            configure_file_data_context=open_file_context,
-            **kwargs,
-        )
+    def __init__(
+        self,
+        *,
+        checkpoint_name: str,
+        batch_parameters: dict[str, Any] | None = None,
+        by_date: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
         self.checkpoint_name = checkpoint_name
+        self.batch_parameters = batch_parameters if batch_parameters is not None else {}
+        self.by_date = by_date
         self.data_docs_url: str | None = None
-        self._wrapped: _ResultKeepingCheckpoint | None = None
 
-    def _configure_checkpoint(self, gx_context: AbstractDataContext) -> _ResultKeepingCheckpoint:
+    def execute(self, context: Any) -> dict[str, Any]:
+        from training.core.errors import TrainguardError, WarehouseError
+
+        try:
+            result = self._run()
+        except WarehouseError as exc:
+            # `from None`: the reason is in the message; the driver's and GX's frames add nothing.
+            self.log.error("%s", exc)
+            raise AirflowException(str(exc)) from None
+        except TrainguardError as exc:
+            self.log.error("%s", exc)
+            raise AirflowFailException(str(exc)) from None
+        return self._report(context, result)
+
+    def _run(self) -> BatchResult:
+        """Validate the rendered batch through the runner (what ``trainguard checkpoint run`` does)."""
         from training.core.settings import get_settings
         from training.gx.catalog import checkpoint_info
-        from training.gx.context import check_suites_complete
+        from training.gx.run import run_checkpoint
 
         info = checkpoint_info(get_settings().gx_root, self.checkpoint_name)
-        check_suites_complete(gx_context, info.suites)
-        self._wrapped = _ResultKeepingCheckpoint(gx_context.checkpoints.get(self.checkpoint_name), gx_context, info)
-        return self._wrapped
+        value = self._batch_value(info)
+        return run_checkpoint(self.checkpoint_name, [value], by_date=self.by_date).results[0]
 
-    def execute(self, context: Any) -> None:
-        # Airflow runs a copy of the parsed operator; bind the callback to the instance that runs.
-        self.configure_checkpoint = self._configure_checkpoint
-        try:
-            super().execute(context)
-        except GXValidationFailed as exc:
-            # GX fails the validation on any failed expectation; the gate only on critical ones.
-            result = self._result()
-            summary = self._summary(result)
-            if result is not None and result.success:
-                log.warning("%s", summary)
-                return
-            log.error("%s", summary)
-            raise AirflowFailException(f"checkpoint {self.checkpoint_name} failed:\n{summary}") from exc
-        log.info("%s", self._summary(self._result()))
+    def _batch_value(self, info: CheckpointInfo) -> str:
+        """The one batch value of the rendered ``batch_parameters``, keyed by the batch column."""
+        from training.core.errors import TrainguardError
 
-    def _result(self) -> Any:
-        """The run's BatchResult (failures, warnings, verdict of the gate), or None."""
-        from training.gx.run import batch_result_from_gx
+        column = info.batch_column
+        if column is None:
+            raise TrainguardError(f"checkpoint {info.name!r} has no column-value batch definition")
+        params = self.batch_parameters
+        if not isinstance(params, dict) or list(params) != [column]:
+            raise TrainguardError(
+                f"The 'batch_parameters' parameter of task {self.task_id!r} must be a dict with the single key "
+                f"{column!r} (the batch column of checkpoint {info.name!r}). Got {params!r} instead."
+            )
+        value = params[column]
+        if value is None or str(value).strip() == "":
+            raise TrainguardError(f"task {self.task_id!r}: batch parameter {column!r} rendered empty ({value!r})")
+        return str(value)
 
-        wrapped = self._wrapped
-        if wrapped is None or wrapped.result is None:
-            return None
-        value = str(next(iter(self.batch_parameters.values()), ""))
-        return batch_result_from_gx(wrapped.context, wrapped.info, value, None, wrapped.result)
-
-    def _summary(self, result: Any) -> str:
-        """The failed expectations for the log; also remembers the run's Data Docs page."""
+    def _report(self, context: Any, result: BatchResult) -> dict[str, Any]:
+        """Log the verdict, keep the Data Docs page for the link, push the result, fail if it failed."""
         from training.airflow.links import docs_url
         from training.gx.summary import format_batch
 
-        if result is None:
-            return f"checkpoint {self.checkpoint_name} did not run"
         self.data_docs_url = docs_url(result.docs_page)
-        return format_batch(result)
+        summary = format_batch(result)
+        # Numbers observed by GX may be numpy scalars: XCom gets plain JSON.
+        payload = json.loads(json.dumps(result.to_dict(), default=str))
+        if not result.success:
+            self.log.error("%s", summary)
+            context["ti"].xcom_push(key="return_value", value=payload)
+            raise CheckpointFailed(summary.splitlines()[0])
+        if result.warnings:
+            self.log.warning("%s", summary)
+        else:
+            self.log.info("%s", summary)
+        return payload

@@ -5,6 +5,9 @@ A run with logical date D validates and trains on day D-1 (the last complete day
 common-sql checks (the day has rows, its volume is within ``volume_max_ratio`` of
 ``volume_days_back`` days earlier, every row has a label) and the pipeline's GX data
 checkpoint. Then training, the model checkpoint and promotion; any failure stops what follows.
+Both checkpoints run through trainguard's runner, as ``trainguard checkpoint run`` does (see
+``operators.py``): a failed validation fails its task for good; an unreachable warehouse
+fails it as retriable, so a task's ``retries`` apply (``default_args`` sets none).
 Data Docs are rebuilt at the end whatever happened (a teardown, so the run's state is the
 gates').
 
@@ -82,6 +85,7 @@ def build_dag(spec: PipelineSpec, conn_id: str) -> DAG:
             task_id="validate_model",
             checkpoint_name=spec.model_checkpoint_name,
             batch_parameters={"model_id": "{{ ti.xcom_pull(task_ids='train_model') }}"},
+            by_date=False,
         )
 
         @task

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json
@@ -43,13 +44,16 @@ def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
 
 def cmd_checkpoint_run(args: argparse.Namespace) -> int:
     from training.gx.progress import Progress
+    from training.gx.results import collecting_site_problems, take_site_problem
     from training.gx.run import run_checkpoint
-    from training.gx.summary import format_batch, format_table
+    from training.gx.summary import format_batch, format_docs_problem, format_table
 
     values, by_date = _batch_values(args)
     progress = Progress(len(values)) if len(values) > 1 else None
 
     def show(result: Any) -> None:
+        # A failed site update during this batch's validation is reported, never a verdict.
+        result.docs_error = result.docs_error or take_site_problem()
         if progress is not None:
             progress(result)
         # A backfill prints the details of failed days only; the table at the end lists all.
@@ -57,14 +61,22 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
             print(format_batch(result), flush=True)
 
     try:
-        run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+        with collecting_site_problems():
+            run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
+            run.docs_error = run.docs_error or take_site_problem()  # the site update at the run's end
     finally:
         if progress is not None:
             progress.close()
+    docs = format_docs_problem(run.docs_problem) if run.docs_problem else None
     if args.json:
         print_json(run.to_dict())
-    elif len(run.results) > 1:
-        print(format_table(run))
+        if docs:
+            print(docs, file=sys.stderr)
+    else:
+        if len(run.results) > 1:
+            print(format_table(run))
+        if docs:
+            print(docs)
     return EXIT_OK if run.success else EXIT_FAILED
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from training.core.settings import Settings
+from training.docs_site import site_dir
 from training.docs_site.paths import suite_page
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 def finish_site(settings: Settings, pages: Iterable[Path] | None = None, site: Path | None = None) -> None:
     """After GX wrote pages: trainguard's pages, then rewrite ``pages`` (default all) offline.
 
-    ``site`` is where the files are now (a staging folder during a full build); links are
+    ``site`` is where the files are now (a new build folder during a full build); links are
     computed for the site's final place, ``settings.data_docs_dir``.
     """
     from training.docs_site.offline import make_offline
@@ -36,10 +37,41 @@ def pages_of_validation(settings: Settings, written: list[Path], suites: set[str
     return [*written, *(page for page in (suite_page(site, s) for s in sorted(suites)) if page.is_file())]
 
 
+def site_errors() -> tuple[type[BaseException], ...]:
+    """What updating the site can raise: the file system (a full disk, an unwritable folder, a
+    lock held too long), GX's site builder and renderers, Jinja, the warehouse read for
+    trainguard's pages, a page that is not UTF-8. Anything else is a bug and is not hidden."""
+    import jinja2
+    import sqlalchemy as sa
+    from great_expectations.exceptions import GreatExpectationsError
+
+    return (OSError, UnicodeError, GreatExpectationsError, jinja2.TemplateError, sa.exc.SQLAlchemyError)
+
+
+def describe(exc: BaseException) -> str:
+    """One line saying why the site was not updated."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def site_not_updated(what: str, exc: BaseException) -> None:
+    """Log a failed site update with its traceback and report it to the run (``gx/results``):
+    the validation is stored and recorded, ``trainguard docs build`` repairs the site."""
+    from training.gx.results import note_site_problem
+
+    log.warning("%s", what, exc_info=exc)
+    note_site_problem(describe(exc))
+
+
 def refresh_after_validation(settings: Settings, pages: list[Path]) -> None:
     """Refresh trainguard's pages and make ``pages`` offline; a docs problem must not turn a
-    recorded validation into a crash (``trainguard docs build`` repairs the site)."""
+    recorded validation into a crash: it is reported to the run instead."""
     try:
-        finish_site(settings, pages)
-    except Exception:
-        log.warning("could not refresh trainguard's Data Docs pages", exc_info=True)
+        with site_dir.locked(settings.data_docs_dir, exclusive=False):
+            finish_site(settings, pages)
+    except site_errors() as exc:
+        site_not_updated("could not refresh trainguard's Data Docs pages", exc)

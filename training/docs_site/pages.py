@@ -196,7 +196,7 @@ def link_index(site: Path) -> None:
         f"<a href='{PAGES_DIR}/runs.html'>runs by day (data + model)</a> · "
         f"<a href='{PAGES_DIR}/history.html'>history charts</a></div>"
     )
-    index.write_text(text[:start] + nav + text[start:], encoding="utf-8")
+    write_atomically(index, text[:start] + nav + text[start:])
 
 
 def write_site_pages(site: Path, engine: sa.Engine, gx_root: Path, final_site: Path | None = None) -> None:

@@ -41,6 +41,7 @@ def prune_docs(
     older_than: dt.timedelta, settings: Settings | None = None, now: dt.datetime | None = None
 ) -> PruneResult:
     """Delete validation results whose run time is older than ``older_than`` and their pages."""
+    from training.docs_site import site_dir
     from training.docs_site.build import build_docs
 
     settings = settings or get_settings()
@@ -48,21 +49,23 @@ def prune_docs(
     store = settings.gx_root / "uncommitted" / "validations"
     site = settings.data_docs_dir / "validations"
     removed = pages = kept = 0
-    for result in sorted(store.rglob("*.json")) if store.is_dir() else []:
-        run_time = _run_time(result.parent.name)
-        if run_time is None or run_time >= cutoff:
-            kept += 1
-            continue
-        relative = result.relative_to(store).with_suffix(".html")
-        result.unlink()
-        removed += 1
-        page = site / relative
-        if page.is_file():
-            page.unlink()
-            pages += 1
-    for root in (store, site):
-        _remove_empty_folders(root)
-    build_docs(settings)
+    # Under the site's lock, as a build: a build running meanwhile would list results deleted here.
+    with site_dir.locked(settings.data_docs_dir, exclusive=True):
+        for result in sorted(store.rglob("*.json")) if store.is_dir() else []:
+            run_time = _run_time(result.parent.name)
+            if run_time is None or run_time >= cutoff:
+                kept += 1
+                continue
+            relative = result.relative_to(store).with_suffix(".html")
+            result.unlink()
+            removed += 1
+            page = site / relative
+            if page.is_file():
+                page.unlink()
+                pages += 1
+        for root in (store, site):
+            _remove_empty_folders(root)
+        build_docs(settings)
     return PruneResult(removed, pages, kept)
 
 

@@ -10,13 +10,23 @@ from training.core.errors import TrainguardError
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
-    """Serves files below the site folder only; never lists directories."""
+    """Serves files below the site folder only; never lists directories.
+
+    The site path is a symlink that ``trainguard docs build`` replaces with each build: every
+    request resolves it anew (a running server serves the newest build) and is answered from
+    that one build.
+    """
 
     def translate_path(self, path: str) -> str:
+        site = self.directory
+        root = Path(site).resolve()
+        self.directory = str(root)
+        try:
+            translated = Path(super().translate_path(path))
+        finally:
+            self.directory = site
         # The stock handler drops ".." segments but follows symlinks: a link inside the site
         # must not expose a file outside it.
-        translated = Path(super().translate_path(path))
-        root = Path(self.directory).resolve()
         resolved = translated.resolve()
         if resolved != root and root not in resolved.parents:
             return str(root / "__outside_the_site__")
@@ -34,7 +44,7 @@ def make_server(site: Path, host: str, port: int) -> ThreadingHTTPServer:
     """A server for ``site`` (not started); port 0 picks a free port."""
     if not (site / "index.html").is_file():
         raise TrainguardError(f"no Data Docs site at {site}: run 'trainguard docs build' first")
-    handler = functools.partial(SiteHandler, directory=str(site.resolve()))
+    handler = functools.partial(SiteHandler, directory=str(site.absolute()))
     try:
         return ThreadingHTTPServer((host, port), handler)
     except OSError as exc:

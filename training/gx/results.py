@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -80,6 +83,9 @@ class BatchResult:
     docs_page: str | None = None
     error: str | None = None
     date: str | None = None
+    # Why the Data Docs site was not updated after this validation (the validation is stored,
+    # recorded and decided all the same); None when it was.
+    docs_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,14 +97,57 @@ class RunResult:
 
     checkpoint: str
     results: list[BatchResult]
+    # Why the site was not updated at the end of the run (a range run's index), if it was not.
+    docs_error: str | None = None
 
     @property
     def success(self) -> bool:
         return bool(self.results) and all(r.success for r in self.results)
 
+    @property
+    def docs_problem(self) -> str | None:
+        """The first reason the site was not updated during this run (it never decides success)."""
+        return next((r.docs_error for r in self.results if r.docs_error), None) or self.docs_error
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "success": self.success,
             "checkpoint": self.checkpoint,
+            "docs_error": self.docs_problem,
             "results": [r.to_dict() for r in self.results],
         }
+
+
+# Site updates after a validation (GX's docs action, trainguard's pages) run inside GX's
+# checkpoint, below any caller: they report a failure here, and whoever runs the checkpoint
+# collects it and puts it on the batch's or the run's result.
+_SITE_PROBLEMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "trainguard_site_problems", default=None
+)
+
+
+@contextlib.contextmanager
+def collecting_site_problems() -> Iterator[None]:
+    """Within this block, failed site updates are kept for ``take_site_problem``."""
+    token = _SITE_PROBLEMS.set([])
+    try:
+        yield
+    finally:
+        _SITE_PROBLEMS.reset(token)
+
+
+def note_site_problem(reason: str) -> None:
+    """Report that the Data Docs site was not updated (kept only inside ``collecting_site_problems``)."""
+    problems = _SITE_PROBLEMS.get()
+    if problems is not None:
+        problems.append(reason)
+
+
+def take_site_problem() -> str | None:
+    """The first site problem reported since the last call (the rest are its consequences), or None."""
+    problems = _SITE_PROBLEMS.get()
+    if not problems:
+        return None
+    first = problems[0]
+    problems.clear()
+    return first

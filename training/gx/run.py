@@ -18,7 +18,15 @@ from training.core.settings import Settings, get_settings, use_settings
 from training.gx import hooks
 from training.gx.catalog import CheckpointInfo, checkpoint_info
 from training.gx.record.history import outcome_row, record_outcomes
-from training.gx.results import CRITICAL, BatchResult, ExpectationOutcome, RunResult
+from training.gx.results import (
+    CRITICAL,
+    BatchResult,
+    ExpectationOutcome,
+    RunResult,
+    collecting_site_problems,
+    note_site_problem,
+    take_site_problem,
+)
 from training.warehouse.engine import check_reachable, database_reason, get_engine
 from training.warehouse.partitions import batch_has_rows
 from training.warehouse.tables import ensure_tables
@@ -59,7 +67,11 @@ def batch_result_from_gx(
     for identifier, validation in gx_result.run_results.items():
         evaluated += int((validation.statistics or {}).get("evaluated_expectations") or 0)
         failed += [ExpectationOutcome.from_gx(r) for r in validation.results if not r.success]
-        urls = context.get_docs_sites_urls(resource_identifier=identifier)
+        try:
+            urls = context.get_docs_sites_urls(resource_identifier=identifier)
+        except OSError as exc:  # e.g. the site path is a file: the validation stands, its page does not
+            note_site_problem(f"no Data Docs page for the validation: {exc}")
+            urls = []
         docs_page = docs_page or next((u["site_url"] for u in urls if u.get("site_url")), None)
     failures = [f for f in failed if f.severity == CRITICAL]
     return BatchResult(
@@ -92,7 +104,7 @@ def run_checkpoint(
     engine = get_engine(settings.warehouse_url)
     check_reachable(engine)
     ensure_tables(engine)
-    with use_settings(settings):
+    with use_settings(settings), collecting_site_problems():
         return _run_all(name, info, batch_values, by_date, settings, engine, context, on_result)
 
 
@@ -118,10 +130,11 @@ def _run_all(
                 if checkpoint is None:
                     context, checkpoint = _open(stack, settings, info, context, several=len(batch_values) > 1)
                 result = _run_one(context, checkpoint, info, value, date)
+            result.docs_error = result.docs_error or take_site_problem()
             results.append(result)
             if on_result is not None:
                 on_result(result)
-    return RunResult(checkpoint=name, results=results)
+    return RunResult(checkpoint=name, results=results, docs_error=take_site_problem())
 
 
 def _open(

@@ -58,3 +58,8 @@ def format_table(run: RunResult) -> str:
     passed = sum(r.success for r in run.results)
     rows.append(f"{passed} of {len(run.results)} passed")
     return "\n".join(rows)
+
+
+def format_docs_problem(reason: str) -> str:
+    """The one line saying the Data Docs site was not updated (the verdict stands)."""
+    return f"Data Docs not updated: {reason}; run `trainguard docs build`"

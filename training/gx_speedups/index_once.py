@@ -7,6 +7,11 @@ action writes only the pages that changed (each suite page once) and the index i
 when the block ends, together with trainguard's own site pages. Outside the block (one day,
 Airflow tasks, GX used directly) GX's action runs as it is, except that, in and out of the
 block, a suite's page is rendered only when the suite changed (``suite_pages.py``).
+
+The wrapper also holds the site's lock (shared) while GX writes pages, so a concurrent
+``trainguard docs build`` never swaps out the build being written, and it turns a failed page
+write (an unwritable site, a full disk, a rendering error) into a problem reported to the run:
+the validation is stored, the record action still runs, the verdict stands.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +30,6 @@ if TYPE_CHECKING:
     from great_expectations.data_context import FileDataContext
 
     from training.core.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,14 +68,18 @@ def one_index_per_run(context: FileDataContext, settings: Settings) -> Iterator[
 
 
 def _finish(context: FileDataContext, settings: Settings, pending: _Pending) -> None:
-    from training.docs_site.finish import finish_site
+    from training.docs_site import site_dir
+    from training.docs_site.finish import finish_site, site_errors, site_not_updated
 
     try:
-        # The public call builds the index together with at least one page: the last one again.
-        context.build_data_docs(site_names=pending.site_names, resource_identifiers=[pending.last], build_index=True)
-        finish_site(settings, pending.pages)
-    except Exception:  # the validations are stored and recorded; `trainguard docs build` repairs the site
-        log.warning("could not build the Data Docs index", exc_info=True)
+        with site_dir.locked(settings.data_docs_dir, exclusive=False):
+            # The public call builds the index together with at least one page: the last one again.
+            context.build_data_docs(
+                site_names=pending.site_names, resource_identifiers=[pending.last], build_index=True
+            )
+            finish_site(settings, pending.pages)
+    except site_errors() as exc:  # the validations are stored and recorded; reported, never a verdict
+        site_not_updated("could not build the Data Docs index", exc)
 
 
 def _build_pages_only(context: FileDataContext, pending: _Pending, site_names: list[str] | None, todo: list) -> dict:
@@ -91,24 +97,53 @@ def _build_pages_only(context: FileDataContext, pending: _Pending, site_names: l
     return context.build_data_docs(site_names=site_names, resource_identifiers=todo, dry_run=False, build_index=False)
 
 
+@contextlib.contextmanager
+def _sites_locked(context: Any, site_names: list[str] | None) -> Iterator[None]:
+    """Hold each local site's lock (shared) while GX writes pages into it, so a full build never
+    swaps out or deletes the build being written (``docs_site/site_dir.py``); a project without
+    a site gets its first build folder."""
+    from training.docs_site import site_dir
+
+    folders = sorted(
+        {f for f in (suite_pages.site_folder(context, s) for s in suite_pages.site_list(context, site_names)) if f}
+    )
+    with contextlib.ExitStack() as stack:
+        for folder in folders:
+            stack.enter_context(site_dir.locked(folder, exclusive=False))
+            site_dir.ensure_site(folder)
+        yield
+
+
+def _build_changed(build: Any, action: Any, context: Any, site_names: list[str] | None, identifiers: list) -> Any:
+    todo, fingerprints = suite_pages.pages_to_render(context, site_names, identifiers)
+    pending = _PENDING.get()
+    if pending is None:
+        built = build(action, site_names, todo)
+    else:
+        built = _build_pages_only(context, pending, site_names, todo)
+    suite_pages.remember_rendered(context, site_names, fingerprints)
+    return built
+
+
 @functools.cache
 def install() -> None:
-    """Wrap GX's docs action once per process (GX is pinned: see requirements.txt)."""
+    """Wrap GX's docs action once per process (GX is pinned: see requirements.txt); the wrapper
+    applies inside ``registry.active()`` (trainguard's runner), stock GX elsewhere."""
     from great_expectations.checkpoint.actions import DataDocsAction
 
-    build = DataDocsAction._build_data_docs
+    from training.gx_speedups.registry import patch
 
     def _build_data_docs(self: Any, site_names: list[str] | None = None, resource_identifiers: list | None = None):
         if not resource_identifiers:  # GX's "every page"
             return build(self, site_names, resource_identifiers)
-        context = self._resolve_context().context
-        todo, fingerprints = suite_pages.pages_to_render(context, site_names, resource_identifiers)
-        pending = _PENDING.get()
-        if pending is None:
-            built = build(self, site_names, todo)
-        else:
-            built = _build_pages_only(context, pending, site_names, todo)
-        suite_pages.remember_rendered(context, site_names, fingerprints)
-        return built
+        from training.docs_site.finish import site_errors, site_not_updated
 
-    DataDocsAction._build_data_docs = _build_data_docs
+        context = self._resolve_context().context
+        try:
+            with _sites_locked(context, site_names):
+                return _build_changed(build, self, context, site_names, resource_identifiers)
+        except site_errors() as exc:  # the validation is stored; its record must still be written
+            site_not_updated("could not write the validation's Data Docs pages", exc)
+            return {}
+
+    build = patch(DataDocsAction, "_build_data_docs", _build_data_docs)

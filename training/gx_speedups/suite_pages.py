@@ -3,11 +3,14 @@
 GX's docs action renders, after each validation, the validation's page and the page of its
 suite: 0.07 s for an 80-expectation suite, more than the validation's own page, although a
 validation never changes its suite. For each site and suite, the fingerprint of what the page
-was rendered from (the suite's stored JSON and the versions of GX and trainguard, whose
-renderers write it) is kept in ``uncommitted/trainguard_suite_pages.json`` of the GX project.
-The action skips the suite's page while the page file exists and the fingerprint is unchanged.
-A site that is not a local folder always gets the page. ``trainguard docs build`` renders every
-page whatever this file says; a lost or unreadable file costs one render per suite.
+was rendered from is kept in ``uncommitted/trainguard_suite_pages.json`` of the GX project: the
+suite's stored JSON, GX's version (its page renderers and templates) and the source of
+trainguard's own renderers (``RENDERER_INPUTS``: the custom expectations' renderers and the
+site modules that rewrite the page), hashed once per process. Editing a renderer, also in an
+editable install whose version never changes, renders the pages again. The action skips the
+suite's page while the page file exists and the fingerprint is unchanged. A site that is not a
+local folder always gets the page. ``trainguard docs build`` renders every page whatever this
+file says; a lost or unreadable file costs one render per suite.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ import functools
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,32 @@ log = logging.getLogger(__name__)
 FILE_NAME = "trainguard_suite_pages.json"
 
 
+# Besides the suite and GX, what a suite's page is made from: trainguard's source files (paths
+# relative to the ``training`` package; a folder stands for every ``.py`` file below it).
+RENDERER_INPUTS: tuple[str, ...] = (
+    "checks",  # the custom expectations' prescriptive and observed-value renderers
+    "docs_site/offline.py",  # rewrites every page GX writes
+    "docs_site/pages.py",
+    "docs_site/paths.py",
+)
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
 @functools.cache
-def _versions() -> bytes:
+def renderer_fingerprint() -> bytes:
+    """A hash of GX's version and the source of ``RENDERER_INPUTS`` (once per process)."""
     import great_expectations
 
-    return f"{great_expectations.__version__}|{metadata.version('trainguard')}".encode()
+    digest = hashlib.sha256(f"great_expectations {great_expectations.__version__}".encode())
+    for entry in RENDERER_INPUTS:
+        path = _PACKAGE / entry
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(b"\0" + os.path.relpath(file, _PACKAGE).encode() + b"\0")
+            try:
+                digest.update(file.read_bytes())
+            except OSError:  # gone or unreadable: its absence is part of the fingerprint
+                digest.update(b"<unreadable>")
+    return digest.hexdigest().encode()
 
 
 def _fingerprint(root: Path, suite: str) -> str | None:
@@ -41,21 +65,28 @@ def _fingerprint(root: Path, suite: str) -> str | None:
         stored = (root / "expectations" / f"{suite}.json").read_bytes()
     except OSError:
         return None
-    return hashlib.sha256(_versions() + b"\0" + stored).hexdigest()
+    return hashlib.sha256(renderer_fingerprint() + b"\0" + stored).hexdigest()
 
 
-def _page(context: Any, site: str, suite: str) -> Path | None:
+def site_folder(context: Any, site: str) -> Path | None:
+    """Where a site's pages are written, when the site is a local folder."""
     backend = (context.variables.data_docs_sites or {}).get(site, {}).get("store_backend") or {}
     if backend.get("class_name") != "TupleFilesystemStoreBackend" or not backend.get("base_directory"):
         return None
-    return suite_page(Path(context.root_directory) / backend["base_directory"], suite)
+    return Path(context.root_directory) / backend["base_directory"]
+
+
+def _page(context: Any, site: str, suite: str) -> Path | None:
+    folder = site_folder(context, site)
+    return None if folder is None else suite_page(folder, suite)
 
 
 def _record_path(context: Any) -> Path:
     return Path(context.root_directory) / "uncommitted" / FILE_NAME
 
 
-def _sites(context: Any, site_names: Sequence[str] | None) -> list[str]:
+def site_list(context: Any, site_names: Sequence[str] | None) -> list[str]:
+    """The sites a build with ``site_names`` writes (GX's default: all of them)."""
     return list(site_names or (context.variables.data_docs_sites or {}))
 
 
@@ -78,7 +109,7 @@ def pages_to_render(
     rendered again next time)."""
     from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    sites = _sites(context, site_names)
+    sites = site_list(context, site_names)
     rendered = read_json_dict(_record_path(context))
     root = Path(context.root_directory)
     todo, fingerprints = [], {}
@@ -99,7 +130,7 @@ def remember_rendered(context: Any, site_names: Sequence[str] | None, fingerprin
     path = _record_path(context)
     rendered = read_json_dict(path)
     for suite, found in fingerprints.items():
-        for site in _sites(context, site_names):
+        for site in site_list(context, site_names):
             if found is None:
                 rendered.pop(f"{site}/{suite}", None)
             else:

@@ -61,10 +61,10 @@ def install() -> None:
     """Give every GX Jinja view the shared cache (GX is pinned: see requirements.txt)."""
     from great_expectations.render.view.view import DefaultJinjaView
 
-    init = DefaultJinjaView.__init__
+    from training.gx_speedups.registry import patch
 
     def init_with_cache(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         self.env.bytecode_cache = SHARED
 
-    DefaultJinjaView.__init__ = init_with_cache
+    init = patch(DefaultJinjaView, "__init__", init_with_cache)  # inside ``registry.active()`` only
