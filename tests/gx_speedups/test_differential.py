@@ -276,6 +276,32 @@ def _known_tables() -> list[Table]:
                 )
             ],
         ),
+        # Integer columns against fractional, integral, strict and negative bounds: their
+        # buckets compare as integers with integer cuts (ceil of each edge).
+        Table(
+            "small_integers",
+            [
+                Column(
+                    f"{kind[0]}i",
+                    kind,
+                    [-3, -2, -1, 0, 1, 2, 2, 3, None, 5, -32768, 32767],
+                    ranges=[
+                        {"min_value": -1.5, "max_value": 2.5},
+                        {"min_value": -1.5, "max_value": 2.5, "strict_min": True, "strict_max": True},
+                        {"min_value": -2, "max_value": 2, "strict_min": True},
+                        {"min_value": -2.0, "max_value": 2.0, "strict_max": True},
+                        {"min_value": 0.5, "max_value": 0.75},
+                        {"min_value": -0.0, "max_value": 0.0},
+                        {"min_value": 2.9999999999999996, "max_value": 3.0000000000000004},
+                        {"max_value": -3.5},
+                        {"min_value": 4.999999, "strict_min": True},
+                        {"min_value": -(2.0**51) - 0.5, "max_value": 2.0**51 + 0.5},
+                        {"min_value": -(2**52), "max_value": 2**52},
+                    ],
+                )
+                for kind in ("bigint", "integer", "smallint")
+            ],
+        ),
         # GX: unexpected_count None on a batch without rows.
         Table(
             "empty",

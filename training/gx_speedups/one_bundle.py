@@ -22,12 +22,13 @@ write SQL, waits for it.
   graph's bucket-counting metrics on it, so that PostgreSQL computes one sum per column;
 - row-level unexpected counts are ``count(*) FILTER (WHERE ...)`` on PostgreSQL and SQLite
   (GX writes ``sum(CASE ...)``, about twice as slow on PostgreSQL), NULL on a batch without rows
-  as GX's sum is. On PostgreSQL, a range check with finite numeric bounds on a column whose
-  values are all doubles (REAL, DOUBLE PRECISION, SMALLINT, INTEGER) and a value set on a text
-  column that a drift check counts as its categories are read from the column's bucket sum
-  instead (the buckets below and above the range, the drift check's "other" bucket): no
-  comparison of their own per row. Those buckets compare in ``double precision``, which is
-  exact for such columns only; BIGINT and NUMERIC columns keep GX's exact comparisons.
+  as GX's sum is. On PostgreSQL, a range check with finite numeric bounds on a floating-point
+  or integer column and a value set on a text column that a drift check counts as its
+  categories are read from the column's bucket sum instead (the buckets below and above the
+  range, the drift check's "other" bucket): no comparison of their own per row. Only where the
+  buckets compare as GX does: doubles as doubles, integers as integers with cuts below 2**52
+  (``bucket_sums``); NUMERIC columns, and BIGINT columns with larger bounds, keep GX's exact
+  comparisons.
 
 Every wrapper takes its fast path only inside ``registry.active()`` (trainguard's runner);
 elsewhere it calls GX's original. GX's means and standard deviations are left as GX computes
@@ -240,29 +241,46 @@ def _from_bucket_sums(cls: Any, value_kwargs: dict, accessor_domain_kwargs: dict
     """On PostgreSQL, the unexpected count of a numeric range or of a text value set that a
     drift check also counts, as buckets of the column's shared sum (``packed``); None otherwise.
 
-    The buckets compare in ``double precision``. That is exact only for a column whose every
-    value is a double: GX compares a BIGINT or NUMERIC column with the bounds exactly (2**53 + 1
-    is above 2**53; 0.30000000000000001 is above 0.3), so those keep GX's own condition. The
-    categories compare as text, so only a TEXT or VARCHAR column reads its count from them."""
+    GX compares a BIGINT or NUMERIC column with the bounds exactly (2**53 + 1 is above 2**53;
+    0.30000000000000001 is above 0.3). The buckets of a floating-point column compare in
+    ``double precision``, as GX does; those of an integer column compare as integers with
+    integer cuts while every cut is below 2**52 (exact), else as doubles (exact for INTEGER and
+    SMALLINT only). NUMERIC columns, and BIGINT columns with larger bounds, keep GX's own
+    condition. The categories compare as text, so only a TEXT or VARCHAR column reads its count
+    from them."""
     if not packed.sums_on(dialect):
         return None
     name = getattr(cls, "condition_metric_name", "")
     column_name = accessor_domain_kwargs["column"]
     column = sa.column(column_name)
-    kind = _column_type(metrics, column_name)
+    kind = column_type(metrics, column_name)
     if name == "column_values.in_set" and kind in _TEXT_TYPES:
         return packed.outside_categories(column, list(value_kwargs.get("value_set") or []), dialect)
-    spans = _range_spans(value_kwargs) if name == "column_values.between" and kind in _DOUBLE_EXACT_TYPES else []
-    return packed.span_counts(column, spans, dialect) if spans else None
+    spans = _range_spans(value_kwargs) if name == "column_values.between" else []
+    if not spans:
+        return None
+    if kind in _DOUBLE_TYPES:
+        return packed.span_counts(column, spans, dialect)
+    if kind in _INTEGER_TYPES and (
+        kind in _DOUBLE_EXACT_INTEGERS or packed.integer_span_counts_exact(column, spans, dialect)
+    ):
+        # Integer cuts below 2**52 give GX's exact comparison (a bound of either type): for an
+        # integer x, ``x >= v`` exactly when ``x >= ceil(v)``.
+        return packed.span_counts(column, spans, dialect, integer=True)
+    return None
 
 
-# PostgreSQL types whose every value converts to double precision exactly.
-_DOUBLE_EXACT_TYPES = ("DOUBLE_PRECISION", "DOUBLE PRECISION", "FLOAT", "REAL", "INTEGER", "SMALLINT")
+# PostgreSQL floating-point types: the buckets compare their values as GX's condition does.
+_DOUBLE_TYPES = ("DOUBLE_PRECISION", "DOUBLE PRECISION", "FLOAT", "REAL")
+# Integer types: their buckets compare as integers (``bucket_sums``: cuts below 2**52) or, for
+# those whose every value is an exact double, as doubles; a BIGINT beyond 2**53 is neither.
+_INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT")
+_DOUBLE_EXACT_INTEGERS = ("INTEGER", "SMALLINT")
 # Not CHAR(n): its values compare without their padding, and the category sums compare as text.
 _TEXT_TYPES = ("TEXT", "VARCHAR")
 
 
-def _column_type(metrics: dict, column: str) -> str:
+def column_type(metrics: dict, column: str) -> str:
     """The column's type name from GX's ``table.column_types`` metric (every column map
     metric depends on it), without a length: ``VARCHAR(20)`` is ``VARCHAR``."""
     for described in metrics.get("table.column_types") or []:

@@ -73,6 +73,11 @@ SPEEDUPS: tuple[Speedup, ...] = (
         "tests/gx_speedups/test_differential.py",
     ),
     Speedup(
+        "integer_means",
+        "the SQL partial of column.mean (avg(1.0 * x) of integer columns on PostgreSQL via psycopg2)",
+        "tests/gx_speedups/test_differential.py",
+    ),
+    Speedup(
         "kwargs_once",
         "Expectation._get_domain_kwargs/_get_success_kwargs/_get_success_kwarg, Validator.graph_validate",
         "tests/gx_speedups/test_kwargs_once.py",

@@ -108,15 +108,14 @@ def pack(counts: Sequence[Any]) -> Any:
     return packed
 
 
-def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None) -> Any:
+def span_counts(column: Any, spans: Sequence[Span], dialect: Any = None, integer: bool = False) -> Any:
     """One text expression holding the non-null values of ``column`` in each span (``unpack``
-    reads it as one count per span, placeholders as they are)."""
-    bounds = {b for span in spans if not isinstance(span, int) for b in span if b is not None}
-    finite = bool(bounds) and all(math.isfinite(v) for v, _ in bounds)
-    if sums_on(dialect) and finite:
-        own = {edge(b) for b in bounds}
-        shared = _SHARED_EDGES.get({}).get(str(getattr(column, "name", "")), [])
-        return _bucket_sum(column, spans, shared if own <= set(shared) else sorted(own), dialect)
+    reads it as one count per span, placeholders as they are). ``integer``: the column is of an
+    integer type (every metric of a column must say the same, so that they share its sum)."""
+    bounds = _bounds_of(spans)
+    if sums_on(dialect) and _all_finite(bounds):
+        edges = _edges_for(column, bounds)
+        return _bucket_sum(column, spans, edges, dialect, integer and integer_cuts_exact(edges))
     below = {
         b: count_if(column <= threshold(b[0], dialect) if b[1] else column < threshold(b[0], dialect), dialect)
         for b in bounds
@@ -175,36 +174,83 @@ def _packed_sum(per_row: Any, layout: Sequence[str]) -> Any:
     return sa.literal(BUCKET_SUM_PREFIX, sa.String) + total + sa.literal("|" + " ".join(layout), sa.String)
 
 
+def _bounds_of(spans: Sequence[Span]) -> set[Bound]:
+    return {b for span in spans if not isinstance(span, int) for b in span if b is not None}
+
+
+def _all_finite(bounds: set[Bound]) -> bool:
+    return bool(bounds) and all(math.isfinite(v) for v, _ in bounds)
+
+
+def _edges_for(column: Any, bounds: set[Bound]) -> list[float]:
+    """The edges of ``column``'s bucket sum: those shared by the graph's metrics on it when they
+    include ``bounds``, else ``bounds``' own."""
+    own = {edge(b) for b in bounds}
+    shared = _SHARED_EDGES.get({}).get(str(getattr(column, "name", "")), [])
+    return shared if own <= set(shared) else sorted(own)
+
+
+# Below this magnitude an edge compares with an integer column exactly as an integer: for an
+# integer x, ``x < e`` as doubles is ``x < ceil(e)`` (both sides are exact doubles up to 2**53).
+_INTEGER_CUT_LIMIT = 2.0**52
+
+
+def integer_cuts_exact(edges: Iterable[float]) -> bool:
+    """Whether an integer column's bucket sum over ``edges`` compares as integers."""
+    return all(abs(e) < _INTEGER_CUT_LIMIT for e in edges)
+
+
+def integer_span_counts_exact(column: Any, spans: Sequence[Span], dialect: Any = None) -> bool:
+    """Whether ``span_counts(column, spans, dialect, integer=True)`` compares every row as an
+    integer with an integer cut: then a BIGINT column's counts are exact (no double rounding)."""
+    bounds = _bounds_of(spans)
+    return sums_on(dialect) and _all_finite(bounds) and integer_cuts_exact(_edges_for(column, bounds))
+
+
 def edge(bound: Bound) -> float:
     # For a double precision value, ``x <= v`` is ``x < nextafter(v)``: every bound becomes "below an edge".
     value, inclusive = bound
     return math.nextafter(value, math.inf) if inclusive else value
 
 
-def _bucket_sum(column: Any, spans: Sequence[Span], edges: list[float], dialect: Any) -> Any:
+def _bucket_sum(column: Any, spans: Sequence[Span], edges: list[float], dialect: Any, integer: bool = False) -> Any:
     """The packed sum of ``10**(12*bucket)`` over the non-null rows, bucket k holding values in
-    ``[edges[k-1], edges[k])``."""
-    value = sa.cast(column, sa.Float)
-    slot = {e: i + 1 for i, e in enumerate(edges)}  # values below edges[i] are in buckets < i + 1
+    ``[edges[k-1], edges[k])``. ``integer``: the column holds integers and every edge is below
+    2**52 in magnitude; the rows are compared as integers with ``ceil(edge)`` (same buckets: for
+    an integer x, ``x < e`` exactly when ``x < ceil(e)``), without a cast of every row to a
+    double, and exactly for BIGINT values beyond 2**53 too."""
+    if integer:
+        cuts: list[Any] = sorted({math.ceil(e) for e in edges})
+        value = column
+        slot = {e: cuts.index(math.ceil(e)) + 1 for e in edges}
+
+        def bound(cut: Any) -> Any:
+            return sa.literal(cut, sa.BigInteger)
+    else:
+        cuts = list(edges)
+        value = sa.cast(column, sa.Float)
+        slot = {e: i + 1 for i, e in enumerate(edges)}  # values below edges[i] are in buckets < i + 1
+
+        def bound(cut: Any) -> Any:
+            return threshold(cut, dialect)
 
     def search(first: int, last: int) -> Any:
         if first == last:
             return _slot_value(first)
         middle = (first + last + 1) // 2
-        below = value < threshold(edges[middle - 1], dialect)
-        return sa.case((below, search(first, middle - 1)), else_=search(middle, last))
+        return sa.case((value < bound(cuts[middle - 1]), search(first, middle - 1)), else_=search(middle, last))
 
     # The root tests both sides so that NULL reaches no bucket (NaN is above every edge, as in FILTER).
-    middle = (len(edges) + 1) // 2
-    split = threshold(edges[middle - 1], dialect)
-    root = sa.case((value < split, search(0, middle - 1)), (value >= split, search(middle, len(edges))))
+    middle = (len(cuts) + 1) // 2
+    split = bound(cuts[middle - 1])
+    root = sa.case((value < split, search(0, middle - 1)), (value >= split, search(middle, len(cuts))))
     layout = []
     for span in spans:
         if isinstance(span, int):
             layout.append(f"={span}")
             continue
         lo, hi = span
-        layout.append(f"{0 if lo is None else slot[edge(lo)]}-{len(edges) + 1 if hi is None else slot[edge(hi)]}")
+        layout.append(f"{0 if lo is None else slot[edge(lo)]}-{len(cuts) + 1 if hi is None else slot[edge(hi)]}")
     return _packed_sum(root, layout)
 
 

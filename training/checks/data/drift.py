@@ -30,6 +30,7 @@ from training.checks.data.bucket_sums import (
     span_counts,
     unpack,
 )
+from training.checks.data.distinct import column_kind
 from training.checks.data.distributions import bucket_labels, drift_score, largest_shift
 from training.checks.rendering import TextRenderers
 
@@ -87,11 +88,18 @@ class ColumnBucketCounts(ColumnAggregateMetricProvider):
 
     @column_aggregate_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(
-        cls, column: Any, bin_edges: list | None = None, categories: list | None = None, _dialect: Any = None, **kw: Any
+        cls,
+        column: Any,
+        bin_edges: list | None = None,
+        categories: list | None = None,
+        _dialect: Any = None,
+        _metrics: Any = None,
+        **kw: Any,
     ) -> Any:
-        # One packed aggregate (see packed.py): it joins the batch's bundled query.
+        # One packed aggregate (see bucket_sums.py): it joins the batch's bundled query.
         if bin_edges is not None:
-            return span_counts(column, _bin_spans([float(e) for e in bin_edges]), _dialect)
+            integer = column_kind(_metrics or {}, column.name) == "integer"
+            return span_counts(column, _bin_spans([float(e) for e in bin_edges]), _dialect, integer=integer)
         return category_counts(column, [str(c) for c in categories or []], _dialect)
 
 

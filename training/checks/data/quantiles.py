@@ -193,7 +193,7 @@ class ColumnQuantileBrackets(ColumnAggregateMetricProvider):
         if kind not in NUMBERS:
             return sa.cast(sa.func.count(column), sa.String)
         spans = _spans(quantile_ranges)
-        counts = span_counts(column, spans, _dialect)
+        counts = span_counts(column, spans, _dialect, integer=kind == "integer")
         if NOT_NAN in spans and kind == "float" and _dialect is not None and _dialect.name == "postgresql":
             # PostgreSQL's NaN (of double precision and numeric) sorts above +inf.
             nan = count_if(sa.cast(column, sa.Float) == threshold(math.nan, _dialect), _dialect)
