@@ -17,7 +17,14 @@ def cmd_data_load(args: argparse.Namespace) -> int:
 
     engine = get_engine(get_settings().warehouse_url)
     check_reachable(engine)
-    written = load_file(engine, args.table, Path(args.file), args.date_column, replace=args.mode == "replace")
+    written = load_file(
+        engine,
+        args.table,
+        Path(args.file),
+        args.date_column,
+        replace=args.mode == "replace",
+        date_format=args.date_format,
+    )
     first, last = min(written), max(written)
     verb = "replaced" if args.mode == "replace" else "appended to"
     print(f"{verb} {len(written)} day(s) of {args.table!r} ({first}..{last}): {sum(written.values())} rows")
@@ -33,6 +40,12 @@ def add_commands(groups: Any) -> None:
     load.add_argument("--table", required=True, help="warehouse table (created if missing)")
     load.add_argument("--file", required=True, help="a .csv or .parquet file")
     load.add_argument("--date-column", required=True, help="column with the day; stored as YYYY-MM-DD")
+    load.add_argument(
+        "--date-format",
+        metavar="FORMAT",
+        help="strftime format of the date column's text, e.g. '%%d/%%m/%%Y' or '%%d %%b %%Y'; needed when it is "
+        "not year first (YYYY-MM-DD) and reads two ways (09/02/2026) or mixes formats, which are refused without it",
+    )
     load.add_argument(
         "--mode",
         choices=["replace", "append"],

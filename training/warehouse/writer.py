@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -47,6 +49,60 @@ def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -
             )
 
 
+def table_lock_key(table: str) -> int:
+    """The PostgreSQL advisory lock key (a signed 64-bit integer) under which ``table`` is loaded."""
+    digest = hashlib.blake2b(f"trainguard data load {table}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextlib.contextmanager
+def load_transaction(engine: sa.Engine, table: str) -> Iterator[sa.Connection]:
+    """One transaction holding a load's DDL and rows together, taken under a lock that makes
+    concurrent loads of ``table`` wait for each other.
+
+    Without the lock two first loads of a new table both find it missing, both skip the
+    day's DELETE, and both insert: the day is duplicated.
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            # pysqlite's own transaction handling opens a transaction only before INSERT,
+            # UPDATE and DELETE, so CREATE TABLE and ALTER TABLE would commit at once and
+            # survive a rollback. With the driver in autocommit mode it sends nothing of its
+            # own, and BEGIN IMMEDIATE opens one transaction for DDL and rows alike; it also
+            # takes SQLite's write lock up front, so a second load waits (up to the busy
+            # timeout, then fails cleanly) instead of reading the table before the first commits.
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            dbapi = conn.connection.driver_connection
+            # SQLAlchemy's transaction marks the connection as in one, so pandas' to_sql does
+            # not commit on its own; with autocommit its COMMIT reaches no database transaction,
+            # which is ended here explicitly (the same on every Python's sqlite3 autocommit mode).
+            with conn.begin():
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if dbapi.in_transaction:  # some errors (disk full) already rolled it back
+                        conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
+        return
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Held to the end of the transaction; PostgreSQL's DDL is transactional already.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": table_lock_key(table)})
+        yield conn
+
+
+def _with_day(frame: pd.DataFrame, date_column: str, day: dt.date) -> pd.DataFrame:
+    """``frame`` with the date column first, built in one concat: a frame read from a wide CSV
+    holds one block per column, and inserting a column into it warns (PerformanceWarning)."""
+    import pandas as pd
+
+    frame = frame.drop(columns=[date_column], errors="ignore")
+    dates = pd.DataFrame({date_column: [day_str(day)] * len(frame)}, index=frame.index)
+    return pd.concat([dates, frame], axis=1)
+
+
 def write_days(
     engine: sa.Engine,
     table: str,
@@ -55,29 +111,33 @@ def write_days(
     *,
     replace: bool = True,
 ) -> dict[dt.date, int]:
-    """Write several days in one transaction: all of them land, or none.
+    """Write several days in one transaction: all of them land, or none, schema changes included.
 
     With ``replace`` each day's existing rows are deleted first (a rerun does not duplicate);
     otherwise rows are appended. The table is created (indexed on the date column) or gains new
-    columns as needed. Returns the rows written per day.
+    columns as needed. Concurrent calls for one table are serialised. Returns the rows written
+    per day.
     """
     check_identifier(table, "table")
     check_identifier(date_column, "column")
+    for frame in frames.values():
+        for name in frame.columns:
+            check_identifier(str(name), "column")
     written: dict[dt.date, int] = {}
-    with engine.begin() as conn:
+    with load_transaction(engine, table) as conn:
+        # Looked up under the lock: a load that just committed has created the table.
+        existed = sa.inspect(conn).has_table(table)
         for day, frame in sorted(frames.items()):
-            for name in frame.columns:
-                check_identifier(str(name), "column")
-            frame = frame.assign(**{date_column: day_str(day)})
+            frame = _with_day(frame, date_column, day)
             if not sa.inspect(conn).has_table(table):
                 _create_table(conn, table, date_column, frame)
             else:
                 _add_missing_columns(conn, table, frame)
-                if replace:
-                    conn.execute(
-                        sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
-                        {"day": day_str(day)},
-                    )
+            if existed and replace:
+                conn.execute(
+                    sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
+                    {"day": day_str(day)},
+                )
             frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
             written[day] = len(frame)
     return written
