@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json
-from training.core.errors import TrainguardError
+from training.core.errors import InvalidProjectFileError, TrainguardError
 
 
 def cmd_checkpoint_list(args: argparse.Namespace) -> int:
@@ -43,6 +43,8 @@ def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
 
 
 def cmd_checkpoint_run(args: argparse.Namespace) -> int:
+    from training.core.folder_guard import unchanged_on_write_error
+    from training.core.settings import get_settings
     from training.gx.progress import Progress
     from training.gx.results import collecting_site_problems, take_site_problem
     from training.gx.run import run_checkpoint
@@ -50,8 +52,11 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
 
     values, by_date = _batch_values(args)
     progress = Progress(len(values)) if len(values) > 1 else None
+    root = get_settings().gx_root
 
     def show(result: Any) -> None:
+        if len(values) > 1:
+            snapshot.take()  # a validated day of a backfill stands (its outcome is recorded)
         # A failed site update during this batch's validation is reported, never a verdict.
         result.docs_error = result.docs_error or take_site_problem()
         if progress is not None:
@@ -61,7 +66,9 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
             print(format_batch(result), flush=True)
 
     try:
-        with collecting_site_problems():
+        # A read-only, unwritable or full GX folder is the environment, not a failed validation.
+        guard = unchanged_on_write_error(root, f"in the GX folder {root}", also=(InvalidProjectFileError,))
+        with guard as snapshot, collecting_site_problems():
             run = run_checkpoint(args.name, values, by_date=by_date, on_result=show)
             run.docs_error = run.docs_error or take_site_problem()  # the site update at the run's end
     finally:

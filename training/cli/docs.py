@@ -8,9 +8,19 @@ from typing import Any
 from training.cli.options import EXIT_OK, add_command
 
 
+def _check_warehouse() -> None:
+    """The site's own pages read the warehouse: a missing one is refused before the build (or a
+    prune's deletions) starts, not halfway."""
+    from training.core.settings import get_settings
+    from training.warehouse.engine import check_warehouse_file
+
+    check_warehouse_file(get_settings().warehouse_url)
+
+
 def cmd_docs_build(args: argparse.Namespace) -> int:
     from training.docs_site.build import build_docs
 
+    _check_warehouse()
     print(f"Data Docs built: {build_docs()}")
     return EXIT_OK
 
@@ -18,6 +28,7 @@ def cmd_docs_build(args: argparse.Namespace) -> int:
 def cmd_docs_prune(args: argparse.Namespace) -> int:
     from training.docs_site.prune import parse_age, prune_docs
 
+    _check_warehouse()
     result = prune_docs(parse_age(args.older_than))
     print(
         f"removed {result.results} validation result(s) and {result.pages} page(s) older than {args.older_than}; "

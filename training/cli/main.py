@@ -17,6 +17,9 @@ from training.cli.options import EXIT_USAGE, Parser
 from training.core.errors import TrainguardError
 
 GROUPS = (checkpoint, data, suite, docs, demo, airflow, pipeline, model)
+# The only commands that may create a SQLite warehouse that does not exist yet; every other
+# command reads an existing one, and a mistyped path must not leave an empty warehouse behind.
+CREATE_WAREHOUSE = {("data", "load"), ("demo", "seed"), ("demo", "run")}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,11 +39,15 @@ def _log_to_file() -> None:
 
     from training.core.settings import get_settings
 
+    class _LazyFileHandler(logging.FileHandler):
+        def _open(self):  # the folder too is made only when a record is written
+            Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+            return super()._open()
+
     path = Path(get_settings().var_dir) / "trainguard.log"
     root = logging.getLogger()
     if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, delay=True)
+        handler = _LazyFileHandler(path, delay=True)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)  # with a handler present, Python no longer prints to stderr
 
@@ -59,9 +66,12 @@ def _database_error(exc: BaseException) -> str | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from training.core.settings import warehouse_creation
+
     try:
         _log_to_file()
-        return args.func(args)
+        with warehouse_creation((args.group, args.command) in CREATE_WAREHOUSE):
+            return args.func(args)
     except TrainguardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

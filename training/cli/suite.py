@@ -24,6 +24,8 @@ def _severity(text: str) -> tuple[str, str]:
 
 
 def cmd_suite_scaffold(args: argparse.Namespace) -> int:
+    from training.core.folder_guard import unchanged_on_write_error
+    from training.core.settings import get_settings
     from training.scaffold.build import ScaffoldOptions
     from training.scaffold.register import parse_reference, scaffold_suite
 
@@ -35,16 +37,20 @@ def cmd_suite_scaffold(args: argparse.Namespace) -> int:
         drift_methods=tuple(_names(args.drift)),
         severities=tuple(_severity(s) for s in args.severity),
     )
-    result = scaffold_suite(
-        args.name,
-        args.table,
-        args.date_column,
-        parse_reference(args.reference),
-        columns=_names(args.columns) or None,
-        exclude=_names(args.exclude),
-        options=options,
-        force=args.force,
-    )
+    root = get_settings().gx_root
+    # Suite, definition, checkpoint and backup are several files: a folder that refuses one of
+    # them must not keep the others (nor a half-written or already deleted suite).
+    with unchanged_on_write_error(root, f"suite {root / 'expectations' / (args.name + '.json')}"):
+        result = scaffold_suite(
+            args.name,
+            args.table,
+            args.date_column,
+            parse_reference(args.reference),
+            columns=_names(args.columns) or None,
+            exclude=_names(args.exclude),
+            options=options,
+            force=args.force,
+        )
     if result.backup:
         print(f"previous suite saved as {result.backup}")
     print(f"wrote suite and checkpoint {result.name!r}: {result.expectations} expectations ({result.suite_path})")

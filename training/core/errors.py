@@ -17,3 +17,8 @@ class WarehouseError(TrainguardError):
 
 class SettingsError(TrainguardError, ValueError):
     """A ``TRAINGUARD_*`` setting has a value trainguard cannot use (the message names it)."""
+
+
+class InvalidProjectFileError(TrainguardError):
+    """A project file (a hand-edited suite) that GX or trainguard refuses; the command fails
+    before anything is validated, so what it wrote meanwhile is undone."""

@@ -145,6 +145,30 @@ def airflow_env(settings: Settings, env: dict[str, str] | None = None) -> dict[s
     return {**defaults, **env}
 
 
+# Whether opening a SQLite warehouse that does not exist may create it (file and folders). The
+# library default (Airflow tasks, the Python API, tests) is yes; the CLI switches it off for
+# every command but the loading ones, so that a mistyped path is an error rather than a new,
+# empty warehouse. A process-wide switch, not a context variable: GX may connect from threads.
+_creation_allowed = True
+
+
+@contextmanager
+def warehouse_creation(allowed: bool) -> Iterator[None]:
+    """Within the block, a missing SQLite warehouse file is created only if ``allowed``;
+    otherwise connecting raises :class:`NotFoundError` ``no such warehouse file: PATH``."""
+    global _creation_allowed
+    previous, _creation_allowed = _creation_allowed, allowed
+    try:
+        yield
+    finally:
+        _creation_allowed = previous
+
+
+def warehouse_creation_allowed() -> bool:
+    """Whether a missing SQLite warehouse may be created now (see :func:`warehouse_creation`)."""
+    return _creation_allowed
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""

@@ -32,6 +32,16 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return str(root / "__outside_the_site__")
         return str(translated)
 
+    def send_head(self):
+        # A path the file system cannot take (an encoded NUL byte, a lone surrogate) makes
+        # os.stat raise ValueError: the stock handler then drops the connection with a
+        # traceback. It is the client's bad request; nothing has been sent yet.
+        try:
+            return super().send_head()
+        except ValueError:
+            self.send_error(400, "Bad request path")
+            return None
+
     def list_directory(self, path):
         self.send_error(404, "Not found")
         return None

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training.core.errors import TrainguardError
+from training.core.errors import InvalidProjectFileError, TrainguardError
 from training.core.settings import Settings, get_settings
 from training.gx import hooks
 
@@ -60,10 +60,44 @@ def check_suites_complete(context: FileDataContext, names: tuple[str, ...] | lis
     root = Path(context.root_directory)
     for name in names:
         stored = Counter(suite_expectation_types(root, name))
-        loaded = Counter(e.expectation_type for e in context.suites.get(name).expectations)
+        suite = _load_suite(context, root, name)
+        loaded = Counter(e.expectation_type for e in suite.expectations)
         missing = stored - loaded
         if missing:
             raise TrainguardError(
                 f"suite {name!r} uses expectation types that are not registered: {', '.join(sorted(missing))} "
                 "(is the module defining them imported in training.extensions.install?)"
             )
+
+
+def _load_suite(context: FileDataContext, root: Path, name: str):
+    """The suite ``name``; a hand-edited file GX refuses (a string bound, a row count's
+    ``min_value`` above its ``max_value``), or one whose bounds can never hold, is a
+    configuration error naming the file, not a crash or a failed day."""
+    path = root / "expectations" / f"{name}.json"
+    try:
+        suite = context.suites.get(name)
+    except Exception as exc:  # pydantic's ValidationError and GX's own errors, over many lines
+        raise InvalidProjectFileError(f"invalid suite {path}: {_first_line(exc)}") from exc
+    for index, expectation in enumerate(suite.expectations):
+        low, high = getattr(expectation, "min_value", None), getattr(expectation, "max_value", None)
+        if _number(low) and _number(high) and low > high:
+            column = getattr(expectation, "column", None)
+            raise InvalidProjectFileError(
+                f"invalid suite {path}: expectation {index} ({expectation.expectation_type}"
+                + (f" on {column!r}" if column else "")
+                + f") has min_value {low} above max_value {high}"
+            )
+    return suite
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _first_line(exc: BaseException) -> str:
+    """pydantic lists each error over several lines: the model, then field and reason."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if len(lines) >= 3 and "validation error" in lines[0]:
+        return f"{lines[0]}: {lines[1]}: {lines[2]}"
+    return lines[0] if lines else type(exc).__name__

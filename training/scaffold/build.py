@@ -52,6 +52,7 @@ WHY = {
     "shift": "a large shift of the feature (a unit change, a broken upstream job)",
     "drift": "moderate distribution drift: reported, does not block training",
     "new_values": "any new value at all: reported, the critical check allows a small share",
+    "infinities": "a burst of infinite values (or of values outside the window's range)",
 }
 # A critical value set lets a small share of new values through (one odd row must not block a day).
 NEW_VALUE_SHARE = 0.02
@@ -391,7 +392,12 @@ def _numeric_expectations(
     means = col.daily.get("mean", [])
     out: list[dict | None] = []
     found = [v for v in means if v == v]
-    if found:
+    infinite = max((v for v in col.daily.get("nonfinite_fraction", []) if v == v), default=0.0)
+    # GX computes a column's mean, standard deviation, minimum and maximum over all its values:
+    # one infinity makes them infinite (or NaN) on its day. A column with infinities in the
+    # window gets its range checked row by row instead, their share allowed as nulls are.
+    aggregates = infinite == 0
+    if found and aggregates:
         spread = float(np.std(pooled, ddof=1)) if len(pooled) > 1 else 0.0
         inner = band(found, k, floor=noise("mean"), **zero)
         outer = (
@@ -413,21 +419,22 @@ def _numeric_expectations(
                 why="shift",
             )
         )
-    out.append(_between("expect_column_mean_to_be_between", col, "mean", k, label, floor=noise("mean"), **zero))
-    out.append(
-        _between(
-            "expect_column_stdev_to_be_between",
-            col,
-            "stdev",
-            TAIL_FACTOR * k,
-            label,
-            floor=noise("stdev"),
-            lower_limit=0.0,
+    if aggregates:
+        out.append(_between("expect_column_mean_to_be_between", col, "mean", k, label, floor=noise("mean"), **zero))
+        out.append(
+            _between(
+                "expect_column_stdev_to_be_between",
+                col,
+                "stdev",
+                TAIL_FACTOR * k,
+                label,
+                floor=noise("stdev"),
+                lower_limit=0.0,
+            )
         )
-    )
     tails = {stat: _tail_bound(col, stat, k, integer, nonnegative) for stat in ("min", "max")}
     for stat, bound in tails.items():
-        if bound is None:
+        if bound is None or not aggregates:
             continue
         note = _band_note(f"{stat} of {col.name}", col.daily[stat], TAIL_FACTOR * k, label)
         side = "lower" if stat == "min" else "upper"
@@ -442,7 +449,8 @@ def _numeric_expectations(
             _expectation(f"expect_column_{stat}_to_be_between", note, WARNING, "drift", column=col.name, **kwargs)
         )
     ranges = [band(col.daily.get(f"q{q}", []), k, integer=integer, floor=noise(f"q{q}"), **zero) for q in QUANTILES]
-    if all(r is not None for r in ranges):
+    # Infinities sit beyond the outermost quantiles while their share stays well inside the tail.
+    if all(r is not None for r in ranges) and infinite < QUANTILES[0] / 2:
         out.append(
             _expectation(
                 "expect_column_quantiles_to_be_between",
@@ -455,18 +463,7 @@ def _numeric_expectations(
                 quantile_ranges={"quantiles": list(QUANTILES), "value_ranges": [list(r) for r in ranges]},
             )
         )
-    if tails["min"] is not None and tails["max"] is not None:
-        out.append(
-            _expectation(
-                "expect_column_values_to_be_between",
-                f"Every value of {col.name} within the bands of the daily minimum and maximum over {label}.",
-                WARNING,
-                "drift",
-                column=col.name,
-                min_value=tails["min"],
-                max_value=tails["max"],
-            )
-        )
+    out += _range_expectations(col, tails, infinite, label, smallest)
     # At least five values per bin on the smallest day: more bins only measure sampling noise.
     buckets = _numeric_buckets(col, max(2, min(options.bins, smallest // 5)))
     if buckets:
@@ -474,6 +471,66 @@ def _numeric_expectations(
         if smallest >= MIN_DRIFT_VALUES:
             out += _drift_expectations(col, {"bin_edges": edges}, per_day, options, label)
     return [e for e in out if e is not None]
+
+
+def _range_expectations(
+    col: ColumnProfile, tails: dict[str, float | None], infinite: float, label: str, smallest: int
+) -> list[dict]:
+    """Every value within the tail bounds: a warning, or for a column that held infinities in
+    the window, a pair that allows their share (see :func:`_finite_range_pair`)."""
+    low, high = tails["min"], tails["max"]
+    if low is None or high is None:
+        return []
+    if infinite:
+        return _finite_range_pair(col, low, high, infinite, label, smallest)
+    return [
+        _expectation(
+            "expect_column_values_to_be_between",
+            f"Every value of {col.name} within the bands of the daily minimum and maximum over {label}.",
+            WARNING,
+            "drift",
+            column=col.name,
+            min_value=low,
+            max_value=high,
+        )
+    ]
+
+
+def _finite_range_pair(
+    col: ColumnProfile, low: float, high: float, infinite: float, label: str, smallest: int
+) -> list[dict]:
+    """Row-level range checks for a column that held infinities in the window: a share of values
+    outside the range (infinities included) above the window's highest plus a tolerance blocks,
+    more than the window's highest is reported."""
+    tolerance = min(1.0, max(NULL_BURST, 1.5 / smallest))
+    burst = min(1.0, infinite + tolerance)
+    subject = (
+        f"Every value of {col.name} within the bands of the daily minimum and maximum over {label}, "
+        f"computed on finite values; up to {infinite:.4g} of the non-null values per day were infinite"
+    )
+    return [
+        _expectation(
+            "expect_column_values_to_be_between",
+            f"{subject}; blocks above {burst:.4g} outside the range (infinities included): "
+            f"the highest daily share plus {tolerance:.1%}.",
+            CRITICAL,
+            "infinities",
+            column=col.name,
+            min_value=low,
+            max_value=high,
+            mostly=round(1 - burst, 6),
+        ),
+        _expectation(
+            "expect_column_values_to_be_between",
+            f"{subject}; more than that share outside the range is reported.",
+            WARNING,
+            "drift",
+            column=col.name,
+            min_value=low,
+            max_value=high,
+            mostly=round(1 - infinite, 6),
+        ),
+    ]
 
 
 def _dominant_mode(col: ColumnProfile, categories_counts: Counter) -> list[str] | None:
@@ -589,4 +646,22 @@ def build_expectations(profile: TableProfile, all_columns: Sequence[str], option
             out += _boolean_expectations(col, profile.label)
         else:
             out += (_numeric_expectations if col.numeric else _text_expectations)(col, profile, options, smallest)
+    _check_finite(out)
     return _apply_severities(out, options.severities)
+
+
+def _check_finite(expectations: Sequence[dict]) -> None:
+    """Refuse a non-finite number anywhere in the configurations: the suite JSON would hold
+    ``Infinity`` or ``NaN`` (not JSON), and such a bound no longer checks anything."""
+    import json
+
+    for e in expectations:
+        try:
+            json.dumps(e["kwargs"], allow_nan=False)
+        except ValueError:
+            column = e["kwargs"].get("column")
+            raise TrainguardError(
+                f"scaffold computed a non-finite threshold for {e['type']}"
+                + (f" on column {column!r}" if column else "")
+                + "; nothing was written"
+            ) from None

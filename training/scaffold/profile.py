@@ -22,6 +22,8 @@ from training.warehouse.partitions import read_days
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # Text columns keep at most this many distinct values per day; more makes them "high cardinality".
 TOP_VALUES_PER_DAY = 500
+# Above this magnitude a value's square overflows a float (about 1.8e308).
+MAX_MAGNITUDE = 1e150
 
 # Generic SQLAlchemy type names, which GX's type expectation matches with isinstance(), so the
 # same suite holds on SQLite and PostgreSQL.
@@ -108,8 +110,20 @@ def _profile_numeric(col: ColumnProfile, values: Any, rng: Any, sample_per_day: 
     import numpy as np
     import pandas as pd
 
-    present = pd.to_numeric(values.dropna(), errors="coerce").dropna().to_numpy(dtype=float)
+    numbers = pd.to_numeric(values.dropna(), errors="coerce").dropna().to_numpy(dtype=float)
+    # An infinity is not a measurement: it is counted as its own share of the non-null values
+    # (GX's ``mostly`` counts the same way) and left out of every statistic, so that means,
+    # extremes and the bands built on them stay finite.
+    finite = np.isfinite(numbers)
+    present = numbers[finite]
     col.add("null_fraction", float(values.isna().mean()) if len(values) else None)
+    col.add("nonfinite_fraction", float((~finite).mean()) if len(numbers) else None)
+    if len(present) and np.abs(present).max() > MAX_MAGNITUDE:
+        # Squares (standard deviations) of such values overflow to infinity: no finite band.
+        raise TrainguardError(
+            f"column {col.name!r} holds values beyond +-{MAX_MAGNITUDE:g}, too large to profile; "
+            f"leave it out with --exclude {col.name}"
+        )
     if len(present) == 0:
         for stat in ("mean", "stdev", "min", "max", "distinct", *(f"q{q}" for q in QUANTILES)):
             col.add(stat, None)

@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from training.core.errors import TrainguardError, WarehouseError
+from training.core.errors import NotFoundError, TrainguardError, WarehouseError
+from training.core.settings import warehouse_creation_allowed
 
 
 def masked_url(url: str) -> str:
@@ -38,17 +39,54 @@ def _session_options(engine: sa.Engine) -> None:
     sa.event.listen(engine, "do_connect", do_connect)
 
 
+def _sqlite_file(engine: sa.Engine) -> None:
+    """Check, at each new connection, that the SQLite file exists, or create its folder when
+    creation is allowed (sqlite3 itself creates a missing file silently).
+
+    Checked when connecting, not when the engine is made: engines are cached per URL, and a
+    command that only serves files never needs the warehouse at all."""
+    url = engine.url
+    if url.database in (None, "", ":memory:") or str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return  # in memory, or a file: URI whose own mode= decides
+
+    def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
+        path = Path(url.database)
+        if path.exists():
+            return
+        if not warehouse_creation_allowed():
+            raise NotFoundError(f"no such warehouse file: {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    sa.event.listen(engine, "do_connect", do_connect)
+
+
+def check_warehouse_file(url: str) -> None:
+    """Raise ``no such warehouse file: PATH`` now, for a SQLite warehouse that does not exist and
+    may not be created, before a command that needs it later has changed anything."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return  # get_engine reports it
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
+        return
+    if not warehouse_creation_allowed() and not Path(parsed.database).exists():
+        raise NotFoundError(f"no such warehouse file: {parsed.database}")
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> sa.Engine:
-    """An engine for ``url``; for SQLite the database folder is created."""
+    """An engine for ``url``. A missing SQLite file (and its folder) is created on first
+    connection only while :func:`training.core.settings.warehouse_creation` allows it (the default)."""
     try:
         parsed = make_url(url)
     except Exception as exc:
         # Not the URL itself: an unparseable one cannot be masked and may hold a password.
         raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(parsed, pool_pre_ping=True)
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_file(engine)
     _session_options(engine)
     return engine
 
