@@ -207,6 +207,9 @@ def test_skewed_day_stops_before_training(dag, airflow_db, demo_warehouse, setti
     verdict, *checks = format_batch(cli).splitlines()
     assert f"[error    ] {verdict}" in log and f"CheckpointFailed: {verdict}" in log
     assert all(line.split(": observed")[0] in log for line in checks if line.startswith("  FAIL"))
+    # GX's import-time chatter is silenced, and the page is linked as served, not as a file path.
+    assert "Skipping registering function" not in log
+    assert f"Data Docs: {_docs_link(run, 'validate_data')}" in log and "Data Docs: file://" not in log
 
 
 def test_clean_day_trains_validates_and_promotes(dag, airflow_db, demo_warehouse, settings):

@@ -27,7 +27,10 @@ Nothing here touches GX or a database until ``execute``; GX is imported by the r
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
@@ -83,7 +86,8 @@ class TrainguardCheckpointOperator(BaseOperator):
         from training.core.errors import TrainguardError, WarehouseError
 
         try:
-            result = self._run()
+            with _quiet_gx_info():
+                result = self._run()
         except WarehouseError as exc:
             # `from None`: the reason is in the message; the driver's and GX's frames add nothing.
             self.log.error("%s", exc)
@@ -128,6 +132,9 @@ class TrainguardCheckpointOperator(BaseOperator):
 
         self.data_docs_url = docs_url(result.docs_page)
         summary = format_batch(result)
+        if result.docs_page and self.data_docs_url:
+            # The served page, as the extra link opens it: a worker's file:// path opens nowhere else.
+            summary = summary.replace(result.docs_page, self.data_docs_url)
         # Numbers observed by GX may be numpy scalars: XCom gets plain JSON.
         payload = json.loads(json.dumps(result.to_dict(), default=str))
         if not result.success:
@@ -139,3 +146,17 @@ class TrainguardCheckpointOperator(BaseOperator):
         else:
             self.log.info("%s", summary)
         return payload
+
+
+@contextlib.contextmanager
+def _quiet_gx_info() -> Iterator[None]:
+    """GX logs hundreds of INFO lines while it is imported and a context opens ("Skipping
+    registering function ..."), which buried a gate's verdict at the end of its task log; its
+    warnings and errors still show."""
+    gx_logger = logging.getLogger("great_expectations")
+    level = gx_logger.level
+    gx_logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        gx_logger.setLevel(level)
