@@ -1,12 +1,13 @@
-"""`trainguard checkpoint`: list and run GX checkpoints."""
+"""`trainguard checkpoint`: list, run and delete GX checkpoints."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
-from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json
+from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json, round_floats
 from training.core.errors import InvalidProjectFileError, TrainguardError
 
 
@@ -24,6 +25,25 @@ def cmd_checkpoint_list(args: argparse.Namespace) -> int:
     if not infos:
         print(f"no checkpoints in {root / 'checkpoints'}")
     return EXIT_OK
+
+
+def _check_batch_flag(args: argparse.Namespace) -> None:
+    """A day for a model checkpoint, or a model for a data checkpoint, is a usage error caught
+    before anything runs: run, it would validate an empty batch and record that failure. The
+    checkpoint's batch table says which it is (see ``validates_models``)."""
+    from training.core.settings import get_settings
+    from training.gx.catalog import checkpoint_info, validates_models
+
+    info = checkpoint_info(get_settings().gx_root, args.name)
+    if validates_models(info) and args.model is None and (args.date or args.start or args.end):
+        raise TrainguardError(
+            f"checkpoint {args.name!r} validates a model: give --model MODEL_ID, not --date/--from/--to"
+        )
+    if not validates_models(info) and args.model is not None:
+        raise TrainguardError(
+            f"checkpoint {args.name!r} validates days of {info.table!r}: give --date YYYY-MM-DD "
+            "(or --from/--to), not --model"
+        )
 
 
 def _batch_values(args: argparse.Namespace) -> tuple[list[str], bool]:
@@ -51,6 +71,7 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
     from training.gx.summary import format_batch, format_docs_problem, format_table
 
     values, by_date = _batch_values(args)
+    _check_batch_flag(args)
     progress = Progress(len(values)) if len(values) > 1 else None
     root = get_settings().gx_root
 
@@ -63,7 +84,7 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
             progress(result)
         # A backfill prints the details of failed days only; the table at the end lists all.
         if not args.json and (progress is None or not result.success):
-            print(format_batch(result), flush=True)
+            print(format_batch(_rounded(result)), flush=True)
 
     try:
         # A read-only, unwritable or full GX folder is the environment, not a failed validation.
@@ -87,9 +108,37 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
     return EXIT_OK if run.success else EXIT_FAILED
 
 
+def _rounded(result: Any) -> Any:
+    """A copy of a batch result whose observed and expected floats have 4 significant digits,
+    for the text lines (``--json`` prints the result itself)."""
+
+    def outcome(o: Any) -> Any:
+        return dataclasses.replace(o, observed=round_floats(o.observed), expected=round_floats(o.expected))
+
+    return dataclasses.replace(
+        result, failures=[outcome(o) for o in result.failures], warnings=[outcome(o) for o in result.warnings]
+    )
+
+
+def cmd_checkpoint_delete(args: argparse.Namespace) -> int:
+    from training.cli.removal import remove_all
+    from training.core.settings import get_settings
+    from training.gx.catalog import checkpoint_files
+
+    root = get_settings().gx_root
+    path, definitions, shared = checkpoint_files(root, args.name)
+    remove_all([path, *definitions], f"checkpoint {args.name!r}")
+    kept = f"; kept validation definition(s) {', '.join(shared)} (used by other checkpoints)" if shared else ""
+    print(
+        f"deleted checkpoint {args.name!r} and {len(definitions)} validation definition(s){kept}; "
+        "its suites, stored results and recorded outcomes stay"
+    )
+    return EXIT_OK
+
+
 def add_commands(groups: Any) -> None:
     """The `trainguard checkpoint` commands and their options."""
-    checkpoint = groups.add_parser("checkpoint", help="list and run GX checkpoints").add_subparsers(
+    checkpoint = groups.add_parser("checkpoint", help="list, run and delete GX checkpoints").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"
     )
     json_flag(add_command(checkpoint, "list", cmd_checkpoint_list, "list the project's checkpoints"))
@@ -100,3 +149,7 @@ def add_commands(groups: Any) -> None:
     run.add_argument("--to", dest="end", type=parse_date, help="last day of a range, inclusive")
     run.add_argument("--model", help="model id, for model checkpoints")
     json_flag(run)
+    delete = add_command(
+        checkpoint, "delete", cmd_checkpoint_delete, "delete a checkpoint and its validation definitions"
+    )
+    delete.add_argument("name", help="checkpoint name (see 'trainguard checkpoint list')")

@@ -6,17 +6,31 @@ import argparse
 from typing import Any
 
 from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, parse_date
+from training.core.errors import TrainguardError
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from training.core.settings import get_settings
-    from training.demo.generate import Skew
+    from training.demo.generate import CATEGORICAL, NUMERIC, TARGET, Skew
     from training.demo.seed import seed_demo
     from training.warehouse.engine import get_engine
 
     skews = [Skew.parse(s) for s in args.skew]
+    outside = [s for s in skews if not args.start <= s.day <= args.end]
+    if outside:  # seeding would skip it silently: the user would wait for a failure that never comes
+        raise TrainguardError(
+            f"skew day {outside[0].day} is outside --start {args.start} .. --end {args.end}: nothing would be injected"
+        )
+    columns = {*NUMERIC, *CATEGORICAL, TARGET}
+    unknown = [s for s in skews if s.column is not None and s.kind != "new_column" and s.column not in columns]
+    if unknown:  # refused before the first day is written, not halfway through the range
+        raise TrainguardError(
+            f"cannot skew unknown column {unknown[0].column!r}: choose from {', '.join(sorted(columns))}"
+        )
     written = seed_demo(get_engine(get_settings().warehouse_url), args.start, args.end, skews, seed=args.seed)
     print(f"wrote {sum(written.values())} rows over {len(written)} days into 'trips'")
+    for skew in skews:
+        print(f"  injected {skew.describe()}")
     return EXIT_OK
 
 

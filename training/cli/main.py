@@ -9,6 +9,7 @@ own ``add_commands``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,11 +20,52 @@ from training.core.errors import TrainguardError
 GROUPS = (checkpoint, data, suite, docs, demo, airflow, pipeline, model)
 # The only commands that may create a SQLite warehouse that does not exist yet; every other
 # command reads an existing one, and a mistyped path must not leave an empty warehouse behind.
-CREATE_WAREHOUSE = {("data", "load"), ("demo", "seed"), ("demo", "run")}
+# `airflow standalone` starts the scheduler whose DAG tasks create it as the library does.
+CREATE_WAREHOUSE = {("data", "load"), ("demo", "seed"), ("demo", "run"), ("airflow", "standalone")}
+
+
+# What a command that was writing into a closed pipe (`trainguard ... | head -1`) exits with:
+# 128 + SIGPIPE, the status a shell reports for git, grep or `yes` in the same place (they are
+# killed by the signal; Python ignores it and gets BrokenPipeError instead). It is neither 0,
+# which would claim all output was delivered, nor 1, which here means "validation failed"; and a
+# pipeline's status is its last command's unless `set -o pipefail` asks for this one.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+def package_version() -> str:
+    """The installed distribution's version; from a source tree that is not installed, the
+    one declared in pyproject.toml, else ``unknown``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("trainguard")
+    except metadata.PackageNotFoundError:
+        pass
+    import re
+    from pathlib import Path
+
+    try:
+        text = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        return "unknown"
+    match = re.search(r'^version\s*=\s*"([^"]+)"', text, re.MULTILINE)
+    return match.group(1) if match else "unknown"
+
+
+class _Version(argparse.Action):
+    """``--version``: the version is looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"trainguard {package_version()}")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="trainguard", description="Data and model quality gates for ML training pipelines.")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     groups = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.add_commands(groups)
@@ -63,7 +105,27 @@ def _database_error(exc: BaseException) -> str | None:
     return f"warehouse error: {database_reason(exc)}"
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away: stop quietly, like any Unix tool. Python would flush
+    stdout again at exit and print an "Exception ignored" message, so stdout now points at
+    /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file (captured): nothing is flushed at exit
+        pass
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _closed_pipe()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from training.core.settings import warehouse_creation
@@ -71,7 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _log_to_file()
         with warehouse_creation((args.group, args.command) in CREATE_WAREHOUSE):
-            return args.func(args)
+            code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, within the handler, not at exit
+        return code
+    except BrokenPipeError:
+        raise
     except TrainguardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

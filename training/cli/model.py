@@ -6,7 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, pipeline_named, print_json
+from training.cli.options import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    json_flag,
+    number,
+    parse_date,
+    pipeline_named,
+    print_json,
+    round_floats,
+)
 from training.core.errors import TrainguardError
 
 
@@ -33,7 +43,7 @@ def cmd_model_train(args: argparse.Namespace) -> int:
     else:
         print(f"trained {result.model_id} on {len(result.train_days)} day(s), holdout {result.holdout_days}")
         for split, values in result.metrics.items():
-            print(f"  {split:<8} " + "  ".join(f"{k}={v:.3f}" for k, v in values.items()))
+            print(f"  {split:<8} " + "  ".join(f"{k}={number(v)}" for k, v in values.items()))
     return EXIT_OK
 
 
@@ -62,7 +72,7 @@ def cmd_model_show(args: argparse.Namespace) -> int:
         return EXIT_OK
     from training.model.report import format_report
 
-    print(format_report(report))
+    print(format_report(round_floats(report)))  # 4 significant digits; --json keeps them all
     return EXIT_OK
 
 
@@ -97,9 +107,11 @@ def add_commands(groups: Any) -> None:
     listing.add_argument("--pipeline", help="only this pipeline's models")
     json_flag(listing)
     show = add_command(model, "show", cmd_model_show, "a model's metrics, metadata, validation outcome and promotions")
-    show.add_argument("model_id")
+    show.add_argument("model_id", help="id of a registered model (see 'trainguard model list')")
     json_flag(show)
     promote = add_command(model, "promote", cmd_model_promote, "promote a model whose model checkpoint passed")
-    promote.add_argument("model_id")
+    promote.add_argument(
+        "model_id", help="id of the model to make production for its pipeline (see 'trainguard model list')"
+    )
     promote.add_argument("--force", action="store_true", help="human override: promote whatever the checks said")
     promote.add_argument("--reason", help="why the override is needed (required with --force; recorded)")

@@ -1,11 +1,11 @@
-"""`trainguard suite`: scaffold expectation suites."""
+"""`trainguard suite`: scaffold, list and delete expectation suites."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from training.cli.options import EXIT_OK, add_command
+from training.cli.options import EXIT_OK, add_command, json_flag, print_json
 
 
 def _names(text: str | None) -> list[str]:
@@ -60,9 +60,63 @@ def cmd_suite_scaffold(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_suite_list(args: argparse.Namespace) -> int:
+    from training.core.settings import get_settings
+    from training.gx.catalog import suite_info, suite_names
+
+    root = get_settings().gx_root
+    infos = [suite_info(root, name) for name in suite_names(root)]
+    if args.json:
+        print_json([info.__dict__ for info in infos])
+        return EXIT_OK
+    for info in infos:
+        tables = ",".join(info.tables) or "-"
+        checkpoints = ",".join(info.checkpoints) or "-"
+        print(f"{info.name:<24} expectations={info.expectations:<4} table={tables}  checkpoints={checkpoints}")
+    if not infos:
+        print(f"no suites in {root / 'expectations'}")
+    return EXIT_OK
+
+
+def cmd_suite_delete(args: argparse.Namespace) -> int:
+    import contextlib
+
+    from training.cli.removal import remove_all
+    from training.core.errors import TrainguardError
+    from training.core.settings import get_settings
+    from training.docs_site import site_dir
+    from training.docs_site.paths import suite_page
+    from training.gx.catalog import suite_info
+
+    settings = get_settings()
+    root = settings.gx_root
+    info = suite_info(root, args.name)  # an unknown suite is refused here
+    if info.checkpoints and not args.force:
+        raise TrainguardError(
+            f"suite {args.name!r} is used by checkpoint(s) {', '.join(info.checkpoints)}: delete them first "
+            "(trainguard checkpoint delete NAME), or give --force"
+        )
+    files = [root / "expectations" / f"{args.name}.json"]
+    site = settings.data_docs_dir
+    page = suite_page(site, args.name)
+    # The page is in the published build: hold the site's lock as the updates after a validation
+    # do, so a build swapping the site is not under way (no lock file is made for no site).
+    pages = [page] if page.is_file() else []
+    try:
+        with site_dir.locked(site, exclusive=False) if pages else contextlib.nullcontext():
+            remove_all([*files, *pages], f"suite {args.name!r}")
+    except TimeoutError as exc:
+        raise TrainguardError(f"suite {args.name!r} not deleted: {exc.strerror}") from None
+    also = " and its Data Docs page" if pages else ""
+    print(f"deleted suite {args.name!r} ({info.expectations} expectations){also}")
+    if info.checkpoints:
+        print(f"checkpoint(s) {', '.join(info.checkpoints)} now name a missing suite and cannot run")
+    return EXIT_OK
+
+
 def add_commands(groups: Any) -> None:
     """The `trainguard suite` commands and their options."""
-    suite = groups.add_parser("suite", help="scaffold expectation suites from a reference window").add_subparsers(
+    suite = groups.add_parser("suite", help="scaffold, list and delete expectation suites").add_subparsers(
         dest="command", required=True, metavar="SUBCOMMAND"
     )
     scaffold = add_command(
@@ -102,3 +156,7 @@ def add_commands(groups: Any) -> None:
         "failures block a day",
     )
     scaffold.add_argument("--force", action="store_true", help="replace an existing suite (a backup is kept)")
+    json_flag(add_command(suite, "list", cmd_suite_list, "list the suites: expectations, tables, checkpoints"))
+    delete = add_command(suite, "delete", cmd_suite_delete, "delete a suite and its Data Docs page")
+    delete.add_argument("name", help="suite name (see 'trainguard suite list')")
+    delete.add_argument("--force", action="store_true", help="delete it even though checkpoints use it")

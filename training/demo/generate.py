@@ -66,6 +66,21 @@ class Skew:
     def size(self) -> float:
         return DEFAULT_AMOUNTS.get(self.kind, 0.0) if self.amount is None else self.amount
 
+    def describe(self) -> str:
+        """What is injected where, for the user: ``mean_shift on 2026-09-12: distance_km shifted
+        by 3 standard deviations``."""
+        share = f"{self.size:.0%}" if self.kind in ("null_burst", "new_category", "row_collapse") else ""
+        detail = {
+            "drop_column": f"{self.column} emptied (every value null)",
+            "new_column": f"column {self.column or 'promo_code'} added",
+            "type_change": f"{self.column} turned into text ('<value> units')",
+            "null_burst": f"{share} of {self.column} set to null",
+            "mean_shift": f"{self.column} shifted by {self.size:g} standard deviations",
+            "new_category": f"{share} of {self.column} set to 'unknown_{self.column}'",
+            "row_collapse": f"{share} of the day's rows dropped",
+        }[self.kind]
+        return f"{self.kind} on {self.day.isoformat()}: {detail}"
+
     @classmethod
     def parse(cls, text: str) -> Skew:
         """Parse ``YYYY-MM-DD:KIND[:COLUMN[:AMOUNT]]``."""
