@@ -341,3 +341,16 @@ def test_concurrent_first_loads_of_a_table_never_duplicate_a_day_postgres(tmp_pa
             _concurrent_first_loads(tmp_path, env, engine)
         finally:
             engine.dispose()
+
+
+@pytest.mark.postgres
+def test_fractions_into_an_integer_column_are_refused_where_postgres_would_round_them(tmp_path, monkeypatch, capsys):
+    # PostgreSQL rounds 2.5 into a BIGINT without a word: the day is refused, nothing written.
+    # (SQLite keeps 2.5 as given, for the checkpoint's checks to judge: test_adversarial.py.)
+    with postgres_database("trainguard_load") as url:
+        for path, engine, _ in _point_cli(tmp_path, monkeypatch, url):
+            (path / "a.csv").write_text("day,v\n2026-09-01,1\n2026-09-01,2\n")
+            assert load(capsys, "--table", "x", "--file", str(path / "a.csv"), "--date-column", "day")[0] == 0
+            (path / "b.csv").write_text("day,v\n2026-09-02,2.5\n2026-09-02,3\n")
+            line = _refused(capsys, engine, "--table", "x", "--file", str(path / "b.csv"), "--date-column", "day")
+            assert "column 'v'" in line and "'2.5'" in line

@@ -7,6 +7,7 @@ project root so that a fresh clone runs without any configuration.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -89,24 +90,108 @@ def _switch(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be on or off. Got {env[name]!r} instead.")
 
 
+def _existing_folder(env: dict[str, str], name: str, path: Path) -> Path:
+    """``path`` (checked by :func:`_folder`); when the variable is set, the folder must exist:
+    a mistyped project path would otherwise read as an empty project."""
+    _folder(env, name, path)
+    if env.get(name) and not path.is_dir():
+        raise SettingsError(f"{name} is {path}, which does not exist")
+    return path
+
+
+_HOST_NAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+# Airflow reads a connection from AIRFLOW_CONN_<ID>; `airflow env` exports that name.
+_CONN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PG_OPTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*=\S*$")
+
+
+def _docs_host(env: dict[str, str]) -> str:
+    import ipaddress
+
+    host = env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1"
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        if _HOST_NAME.match(host):
+            return host
+    raise SettingsError(f"TRAINGUARD_DOCS_HOST must be a host name or IP address (no port). Got {host!r} instead.")
+
+
+def _conn_id(env: dict[str, str]) -> str:
+    conn_id = env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse"
+    if not _CONN_ID.match(conn_id):
+        raise SettingsError(
+            f"TRAINGUARD_AIRFLOW_CONN_ID must be letters, digits and underscores. Got {conn_id!r} instead."
+        )
+    return conn_id
+
+
+def _postgres_options(env: dict[str, str]) -> str:
+    """Session options as libpq's ``options`` takes them (``-c name=value`` or
+    ``--name=value``); anything else would fail every PostgreSQL connection with a server error
+    that does not say where the options came from."""
+    import shlex
+
+    value = env.get("TRAINGUARD_POSTGRES_OPTIONS", POSTGRES_OPTIONS).strip()
+    try:
+        tokens = shlex.split(value)
+    except ValueError:
+        tokens = ["\0"]
+    ok, i = True, 0
+    while ok and i < len(tokens):
+        token = tokens[i]
+        if token == "-c" and i + 1 < len(tokens) and _PG_OPTION.match(tokens[i + 1]):
+            i += 2
+        elif (token.startswith("-c") and _PG_OPTION.match(token[2:])) or (
+            token.startswith("--") and _PG_OPTION.match(token[2:])
+        ):
+            i += 1
+        else:
+            ok = False
+    if not ok:
+        raise SettingsError(
+            f"TRAINGUARD_POSTGRES_OPTIONS must be '-c name=value' options (e.g. '-c jit=off'). Got {value!r} instead."
+        )
+    return value
+
+
+MAX_TRAIN_WINDOW_DAYS = 36500  # a century: more cannot be a date range
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (default: the process environment)."""
+    """Build settings from ``env`` (default: the process environment). Every value is checked
+    here, so that a bad one is one line naming its variable (exit 2) whatever the command,
+    rather than a failure wherever it is first used."""
     env = dict(os.environ if env is None else env)
-    root = _path(env, "TRAINGUARD_HOME", PROJECT_ROOT)
+    root = _existing_folder(env, "TRAINGUARD_HOME", _path(env, "TRAINGUARD_HOME", PROJECT_ROOT))
     var_dir = _folder(env, "TRAINGUARD_VAR_DIR", _path(env, "TRAINGUARD_VAR_DIR", root / "var"))
+    window = _int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7, low=1)
+    if window > MAX_TRAIN_WINDOW_DAYS:
+        raise SettingsError(f"TRAINGUARD_TRAIN_WINDOW_DAYS must be at most {MAX_TRAIN_WINDOW_DAYS}. Got {window}.")
     return Settings(
         project_root=root,
+        # Checked where an engine is made (get_engine), not here: reading settings must work
+        # with any URL (commands that never connect, tests building a project around a bad one).
         warehouse_url=env.get("TRAINGUARD_WAREHOUSE_URL") or f"sqlite:///{var_dir / 'warehouse.db'}",
-        gx_root=_path(env, "TRAINGUARD_GX_ROOT", root / "great_expectations"),
-        model_store=_path(env, "TRAINGUARD_MODEL_STORE", var_dir / "models"),
+        gx_root=_existing_folder(
+            env, "TRAINGUARD_GX_ROOT", _path(env, "TRAINGUARD_GX_ROOT", root / "great_expectations")
+        ),
+        model_store=_folder(env, "TRAINGUARD_MODEL_STORE", _path(env, "TRAINGUARD_MODEL_STORE", var_dir / "models")),
         var_dir=var_dir,
-        airflow_home=_path(env, "TRAINGUARD_AIRFLOW_HOME", var_dir / "airflow"),
-        train_window_days=_int(env, "TRAINGUARD_TRAIN_WINDOW_DAYS", 7, low=1),
-        docs_host=env.get("TRAINGUARD_DOCS_HOST") or "127.0.0.1",
+        airflow_home=_folder(
+            env, "TRAINGUARD_AIRFLOW_HOME", _path(env, "TRAINGUARD_AIRFLOW_HOME", var_dir / "airflow")
+        ),
+        train_window_days=window,
+        docs_host=_docs_host(env),
         docs_port=_int(env, "TRAINGUARD_DOCS_PORT", 8765, low=1, high=65535),
-        airflow_conn_id=env.get("TRAINGUARD_AIRFLOW_CONN_ID") or "trainguard_warehouse",
-        pipelines_dir=_path(env, "TRAINGUARD_PIPELINES_DIR", root / "pipelines"),
-        postgres_options=env.get("TRAINGUARD_POSTGRES_OPTIONS", POSTGRES_OPTIONS).strip(),
+        airflow_conn_id=_conn_id(env),
+        pipelines_dir=_folder(
+            env, "TRAINGUARD_PIPELINES_DIR", _path(env, "TRAINGUARD_PIPELINES_DIR", root / "pipelines")
+        ),
+        postgres_options=_postgres_options(env),
         gx_speedups=_switch(env, "TRAINGUARD_GX_SPEEDUPS", True),
     )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from training.core.errors import TrainguardError, WarehouseError
+from training.core.errors import InvalidProjectFileError, TrainguardError, WarehouseError
 from training.core.settings import Settings, get_settings, use_settings
 from training.gx import hooks
 from training.gx.catalog import CheckpointInfo, checkpoint_info
@@ -152,7 +152,13 @@ def _open(
     context = context or open_context(settings)
     check_suites_complete(context, info.suites)
     stack.enter_context(hooks.entered(hooks.around_run, context, settings, several))
-    checkpoint = context.checkpoints.get(info.name)
+    try:
+        checkpoint = context.checkpoints.get(info.name)
+    except Exception as exc:  # a hand-edited file: an unknown action type, a malformed field
+        from training.gx.context import _first_line
+
+        path = settings.gx_root / "checkpoints" / f"{info.name}.json"
+        raise InvalidProjectFileError(f"invalid checkpoint {path}: {_first_line(exc)}") from exc
     stack.enter_context(hooks.entered(hooks.around_checkpoint, checkpoint))
     return context, checkpoint
 

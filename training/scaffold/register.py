@@ -67,12 +67,23 @@ def _backup(context: FileDataContext, name: str) -> Path | None:
     return target
 
 
+def _gx_table_name(table: str) -> str:
+    """The name GX should query: GX puts an unquoted ``table_name`` into its SQL as written
+    (``FROM order`` is a syntax error) and lowercases it, so a reserved word or a name with
+    capitals is given in double quotes, which GX keeps as a quoted name."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import default
+
+    preparer = sa.sql.compiler.IdentifierPreparer(default.DefaultDialect())
+    return f'"{table}"' if preparer._requires_quotes(table) else table
+
+
 def _daily_batch_definition(context: FileDataContext, table: str, date_column: str) -> Any:
     from great_expectations.core.partitioners import PartitionerColumnValue
 
     datasource = context.data_sources.get(DATASOURCE)
     asset = next((a for a in datasource.assets if a.name == table), None) or datasource.add_table_asset(
-        name=table, table_name=table
+        name=table, table_name=_gx_table_name(table)
     )
     existing = next((b for b in asset.batch_definitions if b.name == BATCH_DEFINITION), None)
     if existing is not None:

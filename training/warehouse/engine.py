@@ -81,10 +81,11 @@ def get_engine(url: str) -> sa.Engine:
     connection only while :func:`training.core.settings.warehouse_creation` allows it (the default)."""
     try:
         parsed = make_url(url)
+        # An unknown dialect or driver ("nosuchdialect://") fails here, as a traceback before.
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
     except Exception as exc:
         # Not the URL itself: an unparseable one cannot be masked and may hold a password.
         raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
-    engine = sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.get_backend_name() == "sqlite":
         _sqlite_file(engine)
     _session_options(engine)

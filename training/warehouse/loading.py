@@ -66,15 +66,51 @@ def _check_parquet_schema(path: Path) -> None:
             )
 
 
+def _check_csv_text(path: Path) -> None:
+    """A CSV is text: NUL bytes mean a binary file (pandas would store them as text). Its
+    header must name each column once, ignoring case, and none empty: pandas renames
+    duplicates (``amount.1``) and empty names (``Unnamed: 1``), and a warehouse ignores the
+    case of names, so either would load a different column than the file shows."""
+    import csv
+
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if b"\0" in chunk:
+                raise TrainguardError(f"cannot read {path.name}: it holds NUL bytes, so it is not a CSV text file")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+    except (UnicodeDecodeError, csv.Error):
+        return  # pandas names the problem
+    seen: dict[str, str] = {}
+    for position, name in enumerate(header, start=1):
+        if not name.strip():
+            if len(header) > 1:
+                raise TrainguardError(f"{path.name} has an empty column name in header position {position}")
+            continue
+        other = seen.get(name.lower())
+        if other == name:
+            raise TrainguardError(f"{path.name} has duplicate column name {name!r} in its header")
+        if other is not None:
+            raise TrainguardError(
+                f"{path.name} has columns {other!r} and {name!r}, whose names differ only in case: "
+                "a warehouse takes them for one column"
+            )
+        seen[name.lower()] = name
+
+
 def read_table_file(path: Path) -> pd.DataFrame:
     """A CSV or Parquet file as a DataFrame, or a clear error."""
     import pandas as pd
 
+    if path.is_dir():
+        raise TrainguardError(f"{path} is a folder, not a file: pass a .csv or .parquet file")
     if not path.is_file():
         raise NotFoundError(f"no such file: {path}")
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
+            _check_csv_text(path)
             return pd.read_csv(path)
         if suffix in (".parquet", ".pq"):
             _check_parquet_schema(path)

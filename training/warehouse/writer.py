@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from training.core.errors import TrainguardError
 from training.warehouse.identifiers import check_identifier, quote
 from training.warehouse.partitions import day_str
 
@@ -46,6 +47,56 @@ def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -
             type_sql = _sql_type(frame[name]).compile(dialect=conn.dialect)
             conn.execute(
                 sa.text(f"ALTER TABLE {quote(conn.engine, table)} ADD COLUMN {quote(conn.engine, name)} {type_sql}")
+            )
+
+
+def _kind(column_type: sa.types.TypeEngine) -> str | None:
+    """What a table column holds, for the type checks of a later load: None for text (and
+    anything else), which takes any value."""
+    if isinstance(column_type, sa.Boolean):
+        return "booleans"
+    if isinstance(column_type, sa.Integer):
+        return "integers"
+    if isinstance(column_type, sa.Numeric | sa.Float):
+        return "numbers"
+    return None
+
+
+def _check_column_types(conn: sa.Connection, table: str, day: dt.date, frame: pd.DataFrame) -> None:
+    """Refuse new rows that the table's existing columns cannot hold as their type, where the
+    database would change them or refuse them with a driver error: PostgreSQL rounds 2.5 into a
+    BIGINT without a word (and refuses text in a numeric column).
+
+    Not on SQLite: it stores every value as given (type affinity), so a day whose column changed
+    type reaches the checkpoint, whose schema checks fail it as the type skew it is (exit 1,
+    recorded with its Data Docs page), which is what the gate is for; nothing is rounded."""
+    import pandas as pd
+
+    if conn.dialect.name == "sqlite":
+        return
+
+    types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
+    for name in frame.columns:
+        kind = _kind(types[name]) if name in types else None
+        values = frame[name].dropna()
+        if kind is None or values.empty:
+            continue
+        if kind == "booleans":
+            bad = ~values.map(lambda v: isinstance(v, bool) or v in (0, 1)).astype(bool)
+        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            bad = values != values.round() if kind == "integers" else pd.Series(False, index=values.index)
+            bad = bad & values.map(lambda v: abs(v) != float("inf")).astype(bool)
+        else:
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna()
+            if kind == "integers":
+                bad |= numbers != numbers.round()
+        if bad.any():
+            value = values[bad.to_numpy()].iloc[0]
+            what = "fractions" if kind == "integers" and not isinstance(value, str) else "other values"
+            raise TrainguardError(
+                f"column {name!r} of table {table!r} holds {kind} ({types[name]}), but the rows for {day_str(day)} "
+                f"hold {what}, such as {str(value)!r}: nothing was written; fix the file or load it into a new table"
             )
 
 
@@ -132,6 +183,7 @@ def write_days(
             if not sa.inspect(conn).has_table(table):
                 _create_table(conn, table, date_column, frame)
             else:
+                _check_column_types(conn, table, day, frame)
                 _add_missing_columns(conn, table, frame)
             if existed and replace:
                 conn.execute(
