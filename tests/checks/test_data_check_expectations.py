@@ -5,6 +5,7 @@ tolerance; each failing case says why and renders readably."""
 from __future__ import annotations
 
 import math
+import statistics
 
 import pandas as pd
 import pytest
@@ -219,3 +220,28 @@ def test_value_check_without_a_value_fails_with_a_reason(batches):
     check = ExpectQueryValueToBeWithinTolerance(query="SELECT MAX(x) FROM {batch}", value=1)
     result = batches[0]("2026-05-10").validate(check)
     assert result.success is False and result.result["details"]["reason"] == "the query returned no value"
+
+
+def test_a_median_over_reference_days_reads_only_the_days_it_uses(batches):
+    """The median takes the nearest ``reference_days`` days with rows: those are read first, and
+    earlier days only in place of days without rows (up to 3 x reference_days days back)."""
+    nearest = ExpectDayMetricToBeWithinRatioOfDaysBack(
+        date_column="ds", metric="row_count", threshold=100, days_back=1, reference_days=2
+    )
+    with statements_sent() as sent:
+        result = batches[0]("2026-05-10").validate(nearest)
+    assert result.result["details"]["reference_day"] == "median of 2026-05-09, 2026-05-08"
+    assert result.result["details"]["reference"] == statistics.median([40, 100])
+    reads = [s for s in sent if "FROM t WHERE ds IN" in s]
+    assert reads == ["SELECT ds, count(*) AS count_1 FROM t WHERE ds IN (?, ?) GROUP BY ds"]
+
+    # A week back from 05-09 only 05-02 has rows: the empty days are replaced one by one.
+    sparse = ExpectDayMetricToBeWithinRatioOfDaysBack(
+        date_column="ds", metric="row_count", threshold=100, days_back=7, reference_days=2
+    )
+    with statements_sent() as sent:
+        result = batches[0]("2026-05-09").validate(sparse)
+    assert result.result["details"]["reference_day"] == "median of 2026-05-02"
+    assert result.result["details"]["reference"] == 100
+    reads = [s for s in sent if "FROM t WHERE ds IN" in s]
+    assert [s.count("?") for s in reads] == [2, 1, 1, 1, 1]

@@ -161,6 +161,33 @@ def test_session_options_only_while_active():
     assert (outside, inside) == ("on", "off")
 
 
+def test_decimals_convert_to_the_same_floats_without_a_stack_walk(monkeypatch, caplog):
+    """Inside ``active()`` GX's Decimal serialization gives the same floats and the same warning,
+    without ``inspect.stack()``; outside it GX's own function runs (and walks the stack)."""
+    import decimal
+
+    import great_expectations.util as gx_util
+
+    from training.extensions import install
+    from training.gx_speedups.registry import active
+
+    install()
+    values = [decimal.Decimal("1.7551501492892772"), decimal.Decimal("0.5"), decimal.Decimal("-3")]
+    stock = [gx_util.convert_to_json_serializable(v) for v in values]
+    walks = []
+    monkeypatch.setattr(gx_util, "stack", lambda: walks.append(1) or [])
+    with caplog.at_level("WARNING", logger="great_expectations.util"):
+        caplog.clear()  # the stock conversions above logged theirs
+        with active():
+            fast = [gx_util.convert_to_json_serializable(v) for v in values]
+        assert not walks
+        lossy = [r.getMessage() for r in caplog.records]
+        gx_util.convert_to_json_serializable(values[0])
+    assert fast == stock and [type(v) for v in fast] == [type(v) for v in stock]
+    assert lossy == ["Using lossy conversion for decimal 1.7551501492892772 to float object to support serialization."]
+    assert walks == [1]
+
+
 def test_known_batch_is_per_table():
     """A day known to have rows in one table skips that table's batch listing only: another
     table of the same checkpoint without rows that day still finds no batch, as in GX."""

@@ -78,6 +78,11 @@ SPEEDUPS: tuple[Speedup, ...] = (
         "tests/gx_speedups/test_differential.py",
     ),
     Speedup(
+        "decimal_floats",
+        "great_expectations.util.convert_decimal_to_float (its inspect.stack() call)",
+        "tests/gx_speedups/test_registry.py::test_decimals_convert_to_the_same_floats_without_a_stack_walk",
+    ),
+    Speedup(
         "kwargs_once",
         "Expectation._get_domain_kwargs/_get_success_kwargs/_get_success_kwarg, Validator.graph_validate",
         "tests/gx_speedups/test_kwargs_once.py",

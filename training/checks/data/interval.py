@@ -150,10 +150,22 @@ class DayMetricPair(TableMetricProvider):
             by_day = {reference_days[0]: reference} if rows else {}
             current = metrics[DayMetricCurrent.metric_name]
         else:
-            wanted = reference_days if DayMetricCurrent.metric_name in metrics else [day, *reference_days]
-            query = sa.select(day_col, expression).select_from(table).where(day_col.in_(wanted)).group_by(day_col)
-            by_day = {str(d)[:10]: v for d, v in execution_engine.execute_query(query).fetchall()}
-            current = metrics[DayMetricCurrent.metric_name] if day not in wanted else by_day.get(day)
+            # Only the nearest ``count`` days with rows count: read them first and look further
+            # back only for days that had none (same days, same values as one read of every day
+            # looked at, which counted up to three times as many days' rows).
+            in_bundle = DayMetricCurrent.metric_name in metrics
+            by_day: dict[str, Any] = {}
+            start, wanted = 0, ([] if in_bundle else [day])
+            while True:
+                missing = count - sum(d in by_day for d in reference_days[:start])
+                if missing <= 0 or start >= len(reference_days):
+                    break
+                wanted += reference_days[start : start + missing]
+                start += missing
+                query = sa.select(day_col, expression).select_from(table).where(day_col.in_(wanted)).group_by(day_col)
+                by_day.update({str(d)[:10]: v for d, v in execution_engine.execute_query(query).fetchall()})
+                wanted = []
+            current = metrics[DayMetricCurrent.metric_name] if in_bundle else by_day.get(day)
         found = [d for d in reference_days if d in by_day][:count]
         values = [float(by_day[d]) for d in found if by_day[d] is not None]
         return {
