@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -88,6 +89,28 @@ def demo_warehouse(settings):
     run = run_checkpoint("trips_daily", REFERENCE_DAYS, settings=settings)
     assert run.success, [r.failures for r in run.results if not r.success]
     return engine
+
+
+def one_line(stderr: str) -> str:
+    """The single line a failed command printed on stderr (asserting there is one, no traceback)."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr[-3000:]
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Every entry below ``folder``: file bytes, symlink targets, folders."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        key = str(path.relative_to(folder))
+        if path.is_symlink():
+            out[key] = "-> " + os.readlink(path)
+        elif path.is_dir():
+            out[key] = "dir"
+        else:
+            out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -21,32 +20,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_project
+from tests.conftest import folder_digest, make_project, one_line
 from training.cli.main import build_parser, main
 
 DAY = "2026-09-01"
 SKEWED = "2026-09-02"
 
 
-def _one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr[-3000:]
-    assert "Traceback" not in stderr
-    return lines[0]
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    """Every entry below ``folder``: file bytes, symlink targets, folders."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        key = str(path.relative_to(folder))
-        if path.is_symlink():
-            out[key] = "-> " + os.readlink(path)
-        elif path.is_dir():
-            out[key] = "dir"
-        else:
-            out[key] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
+_one_line, _digest = one_line, folder_digest
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
