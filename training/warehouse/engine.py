@@ -39,21 +39,30 @@ def _session_options(engine: sa.Engine) -> None:
     sa.event.listen(engine, "do_connect", do_connect)
 
 
-def _sqlite_file(engine: sa.Engine) -> None:
+def _sqlite_path(url: sa.URL) -> Path | None:
+    """The file of a SQLite URL; None for another backend, in memory, or a ``file:`` URI (whose
+    own ``mode=`` decides whether it may be created)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if str(url.query.get("uri", "")).lower() in ("true", "1"):
+        return None
+    return Path(url.database)
+
+
+def _missing(path: Path) -> bool:
+    """Whether ``path`` does not exist and may not be created now."""
+    return not path.exists() and not warehouse_creation_allowed()
+
+
+def _sqlite_file(engine: sa.Engine, path: Path) -> None:
     """Check, at each new connection, that the SQLite file exists, or create its folder when
     creation is allowed (sqlite3 itself creates a missing file silently).
 
     Checked when connecting, not when the engine is made: engines are cached per URL, and a
     command that only serves files never needs the warehouse at all."""
-    url = engine.url
-    if url.database in (None, "", ":memory:") or str(url.query.get("uri", "")).lower() in ("true", "1"):
-        return  # in memory, or a file: URI whose own mode= decides
 
     def do_connect(dialect: sa.Dialect, conn_rec: object, cargs: list, cparams: dict) -> None:
-        path = Path(url.database)
-        if path.exists():
-            return
-        if not warehouse_creation_allowed():
+        if _missing(path):
             raise NotFoundError(f"no such warehouse file: {path}")
         path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -64,15 +73,11 @@ def check_warehouse_file(url: str) -> None:
     """Raise ``no such warehouse file: PATH`` now, for a SQLite warehouse that does not exist and
     may not be created, before a command that needs it later has changed anything."""
     try:
-        parsed = make_url(url)
+        path = _sqlite_path(make_url(url))
     except Exception:
         return  # get_engine reports it
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return
-    if str(parsed.query.get("uri", "")).lower() in ("true", "1"):
-        return
-    if not warehouse_creation_allowed() and not Path(parsed.database).exists():
-        raise NotFoundError(f"no such warehouse file: {parsed.database}")
+    if path is not None and _missing(path):
+        raise NotFoundError(f"no such warehouse file: {path}")
 
 
 @lru_cache(maxsize=8)
@@ -86,8 +91,9 @@ def get_engine(url: str) -> sa.Engine:
     except Exception as exc:
         # Not the URL itself: an unparseable one cannot be masked and may hold a password.
         raise TrainguardError(f"invalid warehouse URL (TRAINGUARD_WAREHOUSE_URL): {exc}") from exc
-    if parsed.get_backend_name() == "sqlite":
-        _sqlite_file(engine)
+    path = _sqlite_path(parsed)
+    if path is not None:
+        _sqlite_file(engine, path)
     _session_options(engine)
     return engine
 
