@@ -73,6 +73,12 @@ SPEEDUPS: tuple[Speedup, ...] = (
         "tests/gx_speedups/test_differential.py",
     ),
     Speedup(
+        "empty_lists",
+        "ColumnMapMetricProvider._get_evaluation_dependencies, the SQL function of column map "
+        "unexpected_values (no query when the count is 0 or the limit is 0)",
+        "tests/gx_speedups/test_differential.py",
+    ),
+    Speedup(
         "integer_means",
         "the SQL partial of column.mean (avg(1.0 * x) of integer columns on PostgreSQL via psycopg2)",
         "tests/gx_speedups/test_differential.py",
