@@ -8,22 +8,23 @@ leaves the table as it was.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlalchemy as sa
 
-from training.core.errors import NotFoundError, TrainguardError, WarehouseError
-from training.warehouse.writer import write_days
+from training.core.errors import TrainguardError, WarehouseError
+from training.warehouse.files import merged_dtype, read_chunks
+from training.warehouse.writer import write_parts
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
-READERS = (".csv", ".parquet", ".pq")
 INT64_MAX = 2**63 - 1
 # Year first ("2026-09-01", "2026/9/1", "2026-09-01T10:00", ...): never read two ways, so
 # any mix of these is one format as far as the day is concerned.
@@ -33,96 +34,9 @@ _UTC_OFFSET = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)\s*$"
 _FORMAT_HINT = "pass --date-format (strftime, e.g. %d/%m/%Y)"
 
 
-def _storable_arrow_type(kind: pa.DataType) -> bool:
-    """Whether a Parquet column of this type becomes a column that can be stored as is."""
-    import pyarrow as pa
-
-    if pa.types.is_dictionary(kind):
-        return _storable_arrow_type(kind.value_type)
-    checks = (
-        pa.types.is_null,
-        pa.types.is_boolean,
-        pa.types.is_integer,
-        pa.types.is_floating,
-        pa.types.is_string,
-        pa.types.is_large_string,
-        pa.types.is_string_view,
-        pa.types.is_date,
-        pa.types.is_timestamp,
-    )
-    return any(check(kind) for check in checks)
-
-
-def _check_parquet_schema(path: Path) -> None:
-    """Refuse nested and other unsupported Parquet types before reading: pandas turns a list
-    into arrays that the database driver stores as raw bytes, and a struct into dicts it rejects."""
-    import pyarrow.parquet as pq
-
-    for field in pq.read_schema(path):
-        if not _storable_arrow_type(field.type):
-            raise TrainguardError(
-                f"column {field.name!r} of {path.name} has type {field.type}, which cannot be stored in a table "
-                "(only numbers, booleans, text, dates and timestamps can): flatten or cast it first"
-            )
-
-
-def _check_csv_text(path: Path) -> None:
-    """A CSV is text: NUL bytes mean a binary file (pandas would store them as text). Its
-    header must name each column once, ignoring case, and none empty: pandas renames
-    duplicates (``amount.1``) and empty names (``Unnamed: 1``), and a warehouse ignores the
-    case of names, so either would load a different column than the file shows."""
-    import csv
-
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            if b"\0" in chunk:
-                raise TrainguardError(f"cannot read {path.name}: it holds NUL bytes, so it is not a CSV text file")
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-    except (UnicodeDecodeError, csv.Error):
-        return  # pandas names the problem
-    seen: dict[str, str] = {}
-    for position, name in enumerate(header, start=1):
-        if not name.strip():
-            if len(header) > 1:
-                raise TrainguardError(f"{path.name} has an empty column name in header position {position}")
-            continue
-        other = seen.get(name.lower())
-        if other == name:
-            raise TrainguardError(f"{path.name} has duplicate column name {name!r} in its header")
-        if other is not None:
-            raise TrainguardError(
-                f"{path.name} has columns {other!r} and {name!r}, whose names differ only in case: "
-                "a warehouse takes them for one column"
-            )
-        seen[name.lower()] = name
-
-
-def read_table_file(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet file as a DataFrame, or a clear error."""
-    import pandas as pd
-
-    if path.is_dir():
-        raise TrainguardError(f"{path} is a folder, not a file: pass a .csv or .parquet file")
-    if not path.is_file():
-        raise NotFoundError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            _check_csv_text(path)
-            return pd.read_csv(path)
-        if suffix in (".parquet", ".pq"):
-            _check_parquet_schema(path)
-            return pd.read_parquet(path)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise TrainguardError(f"cannot read {path.name}: {exc}") from exc
-    raise TrainguardError(f"unsupported file type {suffix or '(none)'!r}: use one of {', '.join(READERS)}")
-
-
 def _shown(values: pd.Series, rows: Any, limit: int = 3) -> str:
     """``'value' in data row N`` for the first ``limit`` of ``rows`` (positions)."""
-    return ", ".join(f"{values.iloc[row]!r} in data row {row + 1}" for row in list(rows)[:limit])
+    return ", ".join(f"{values.iloc[row]!r} in data row {values.index[row] + 1}" for row in list(rows)[:limit])
 
 
 def _first_per_shape(texts: pd.Series, limit: int = 4) -> list[int]:
@@ -132,13 +46,17 @@ def _first_per_shape(texts: pd.Series, limit: int = 4) -> list[int]:
     return [texts.index.get_loc(i) for i in firsts.index[:limit]]
 
 
+def _offsets(texts: pd.Series) -> pd.Series:
+    """Each value's UTC offset written one way (``+02:00``), or ``none``; indexed as ``texts``."""
+    offsets = texts.str.extract(_UTC_OFFSET, expand=False)
+    normalised = offsets.str.replace("Z", "+00:00").str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True)
+    return normalised.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True).fillna("none")
+
+
 def _check_one_offset(texts: pd.Series, date_column: str) -> None:
     """Timestamps at different UTC offsets (or some with one, some without) fall on days that
     depend on the time zone chosen: refused rather than guessed."""
-    offsets = texts.str.extract(_UTC_OFFSET, expand=False)
-    normalised = offsets.str.replace("Z", "+00:00").str.replace(r"^([+-]\d{2})$", r"\1:00", regex=True)
-    normalised = normalised.str.replace(r"^([+-]\d{2})(\d{2})$", r"\1:\2", regex=True).fillna("none")
-    firsts = normalised.drop_duplicates()
+    firsts = _offsets(texts).drop_duplicates()
     if len(firsts) > 1:
         rows = [texts.index.get_loc(i) for i in firsts.index]
         raise TrainguardError(
@@ -224,7 +142,8 @@ def _refuse_mixed(values: pd.Series, texts: pd.Series, year_first: np.ndarray, d
     if readable.isna().any():
         row = int(other[readable.isna().to_numpy().nonzero()[0][0]])
         raise TrainguardError(
-            f"date column {date_column!r} has a value that is not a date in data row {row + 1}: {values.iloc[row]!r}"
+            f"date column {date_column!r} has a value that is not a date in data row {values.index[row] + 1}: "
+            f"{values.iloc[row]!r}"
         )
     # One value of each format: the first year-first one, then the others' shapes.
     rows = [int(year_first.nonzero()[0][0]), *(int(other[i]) for i in _first_per_shape(texts.iloc[other], 3))]
@@ -241,10 +160,9 @@ def normalise_days(values: pd.Series, date_column: str, date_format: str | None 
     """
     import pandas as pd
 
-    values = values.reset_index(drop=True)
     if values.isna().any():
         row = int(values.isna().to_numpy().nonzero()[0][0])
-        raise TrainguardError(f"date column {date_column!r} is empty in data row {row + 1}")
+        raise TrainguardError(f"date column {date_column!r} is empty in data row {values.index[row] + 1}")
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.date
     texts = values.astype(str).str.strip()
@@ -266,26 +184,55 @@ def normalise_days(values: pd.Series, date_column: str, date_format: str | None 
     if parsed.isna().any():
         row = int(parsed.isna().to_numpy().nonzero()[0][0])
         raise TrainguardError(
-            f"date column {date_column!r} has a value that is not a date in data row {row + 1}: {values.iloc[row]!r}"
+            f"date column {date_column!r} has a value that is not a date in data row {values.index[row] + 1}: "
+            f"{values.iloc[row]!r}"
         )
     return parsed.dt.date
 
 
 def check_mixed_types(frame: pd.DataFrame, skip: str) -> None:
     """A column that is numbers except for a few values is a data error, not a text column."""
-    import pandas as pd
+    counts = MixedTypes(skip)
+    counts.add(frame)
+    counts.check()
 
-    for name in frame.columns:
-        values = frame[name]
-        if name == skip or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
-            continue
-        present = values.dropna()
-        numeric = pd.to_numeric(present, errors="coerce")
-        bad = numeric.isna()
-        if len(present) and bad.any() and (~bad).mean() >= 0.95:
-            row = int(present.index[bad.to_numpy()][0])
-            value = values.iloc[row]
-            raise TrainguardError(f"column {name!r} is numeric except in data row {row + 1}: {value!r}")
+
+class MixedTypes:
+    """``check_mixed_types`` over a file read in chunks: counts per text column its values and
+    those that are not numbers (the first one kept for the message), decided at the end."""
+
+    def __init__(self, skip: str) -> None:
+        self.skip = skip
+        self.columns: dict[str, list[Any]] = {}  # name -> [values, not numbers, first such (row, value)]
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        import pandas as pd
+
+        for name in chunk.columns:
+            if name == self.skip:
+                continue
+            values = chunk[name]
+            counts = self.columns.setdefault(name, [0, 0, None])
+            present = values.dropna()
+            counts[0] += len(present)
+            if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+                continue
+            bad = pd.to_numeric(present, errors="coerce").isna()
+            if bad.any():
+                counts[1] += int(bad.sum())
+                if counts[2] is None:
+                    row = present.index[bad.to_numpy()][0]
+                    counts[2] = (int(row), values.loc[row])
+
+    def check(self, text_columns: set[str] | None = None) -> None:
+        """Raise for the first column (of ``text_columns``, when given: the whole file's text
+        columns) whose values are at least 95% numbers but not all."""
+        for name, (present, bad, first) in self.columns.items():
+            if text_columns is not None and name not in text_columns:
+                continue
+            if present and bad and (present - bad) / present >= 0.95:
+                row, value = first
+                raise TrainguardError(f"column {name!r} is numeric except in data row {row + 1}: {value!r}")
 
 
 # What an object column may hold: the driver binds these (dates by pandas); anything else
@@ -309,8 +256,8 @@ def storable_frame(frame: pd.DataFrame, skip: str) -> pd.DataFrame:
             if too_big.any():
                 row = int(too_big.nonzero()[0][0])
                 raise TrainguardError(
-                    f"column {name!r} has a value above the 64-bit integer range in data row {row + 1}: "
-                    f"{values.iloc[row]}"
+                    f"column {name!r} has a value above the 64-bit integer range in data row "
+                    f"{frame.index[row] + 1}: {values.iloc[row]}"
                 )
             frame = frame.astype({name: "Int64" if values.hasnans else np.int64})
         elif values.dtype == object:
@@ -318,9 +265,9 @@ def storable_frame(frame: pd.DataFrame, skip: str) -> pd.DataFrame:
             kinds = present.map(type)
             odd = ~kinds.map(lambda kind: issubclass(kind, _STORABLE_VALUES)).astype(bool)
             if odd.any():
-                row = int(frame.index.get_loc(present.index[odd.to_numpy()][0]))
+                row = present.index[odd.to_numpy()][0]
                 raise TrainguardError(
-                    f"column {name!r} holds {type(values.iloc[row]).__name__} values (data row {row + 1}), "
+                    f"column {name!r} holds {type(values.loc[row]).__name__} values (data row {row + 1}), "
                     "which cannot be stored in a table"
                 )
             too_big = (
@@ -329,10 +276,10 @@ def storable_frame(frame: pd.DataFrame, skip: str) -> pd.DataFrame:
                 .astype(bool)
             )
             if too_big.any():
-                row = int(frame.index.get_loc(too_big.index[too_big.to_numpy()][0]))
+                row = too_big.index[too_big.to_numpy()][0]
                 raise TrainguardError(
                     f"column {name!r} has a value outside the 64-bit integer range in data row {row + 1}: "
-                    f"{values.iloc[row]}"
+                    f"{values.loc[row]}"
                 )
         elif not (
             pd.api.types.is_bool_dtype(values)
@@ -345,6 +292,143 @@ def storable_frame(frame: pd.DataFrame, skip: str) -> pd.DataFrame:
     return frame
 
 
+class _Reread(Exception):  # noqa: N818 (a signal, not an error)
+    """A later chunk read a column as another type than the first: read the file again with
+    the whole file's types (``files.merged_dtype``)."""
+
+    def __init__(self, dtypes: dict[str, str]) -> None:
+        super().__init__(dtypes)
+        self.dtypes = dtypes
+
+
+class _Days:
+    """Each chunk's date column as days, read as ``normalise_days`` reads a whole column.
+
+    Each chunk's distinct values are read (their first rows name a bad value), and the file's
+    first chunk decides how its dates are written: a later chunk written another way, or at
+    another UTC offset, is refused as ``normalise_days`` refuses such a column. Text that is not
+    year first must be read one way across the whole file (``09/02`` is settled by a ``13/02``
+    anywhere), so it is decided up front from the distinct values of the whole column."""
+
+    def __init__(self, path: Path, date_column: str, date_format: str | None) -> None:
+        self.path, self.date_column, self.date_format = path, date_column, date_format
+        self.first: tuple[str, int, Any] | None = None  # (how written, row, value) of the file's first value
+        self.offsets: dict[str, tuple[int, Any]] = {}  # UTC offset -> its first (row, value)
+        self.whole_file: dict[Any, dt.date] | None = None
+
+    def __call__(self, values: pd.Series) -> pd.Series:
+        distinct = values.drop_duplicates()
+        if distinct.empty:
+            return distinct
+        if distinct.isna().any():
+            normalise_days(distinct, self.date_column, self.date_format)  # names the empty row
+        if self.whole_file is not None:
+            return values.map(self.whole_file)
+        how = self._how(distinct)
+        if self.first is None:
+            self.first = (how, int(distinct.index[0]), distinct.iloc[0])
+            if how == "other":
+                self.whole_file = self._decided_up_front()
+                return values.map(self.whole_file)
+        elif how != self.first[0]:
+            # The file's first value beside this chunk's: refused as in a column read whole
+            # (a value that is no date at all, or one value of each format).
+            import pandas as pd
+
+            _, row, value = self.first
+            both = pd.concat([pd.Series([value], index=[row], dtype=object), distinct.astype(object)])
+            normalise_days(both, self.date_column, self.date_format)
+            raise TrainguardError(
+                f"date column {self.date_column!r} mixes date formats: {value!r} in data row {row + 1}, "
+                f"{distinct.iloc[0]!r} in data row {distinct.index[0] + 1}; {_FORMAT_HINT}"
+            )
+        days = normalise_days(distinct, self.date_column, self.date_format)
+        if how in ("year first", "format"):
+            self._same_offset(distinct)
+        return values.map(dict(zip(distinct.tolist(), days.tolist(), strict=True)))
+
+    def _how(self, distinct: pd.Series) -> str:
+        """How the dates are written, as ``normalise_days`` tells them apart."""
+        import pandas as pd
+
+        if pd.api.types.is_datetime64_any_dtype(distinct):
+            return "datetime"
+        if self.date_format is not None:
+            return "format"
+        if pd.api.types.is_integer_dtype(distinct):
+            return "integer"
+        year_first = distinct.astype(str).str.strip().str.match(_YEAR_FIRST)
+        if year_first.all():
+            return "year first"
+        return "other" if not year_first.any() else "mixed"
+
+    def _same_offset(self, distinct: pd.Series) -> None:
+        texts = distinct.astype(str).str.strip()
+        for row, offset in _offsets(texts).drop_duplicates().items():
+            self.offsets.setdefault(offset, (int(row), distinct.loc[row]))
+        if len(self.offsets) > 1:
+            shown = ", ".join(f"{value!r} in data row {row + 1}" for row, value in list(self.offsets.values())[:3])
+            raise TrainguardError(
+                f"date column {self.date_column!r} mixes UTC offsets ({shown}), so its days depend on "
+                "the time zone: convert it to one offset first"
+            )
+
+    def _decided_up_front(self) -> dict[Any, dt.date]:
+        """Every distinct value of the date column (at its first row), read at once."""
+        import pandas as pd
+
+        first_rows: dict[Any, int] = {}
+        for chunk in read_chunks(self.path, columns=[self.date_column]):
+            for row, value in chunk[self.date_column].drop_duplicates().items():
+                first_rows.setdefault(value, int(row))
+        distinct = pd.Series(list(first_rows), index=list(first_rows.values()))
+        days = normalise_days(distinct, self.date_column, self.date_format)
+        return dict(zip(distinct.tolist(), days.tolist(), strict=True))
+
+
+def _parts(
+    path: Path, date_column: str, date_format: str | None, dtypes: dict[str, str]
+) -> Iterator[tuple[dt.date, pd.DataFrame]]:
+    """The file's rows as (day, rows) parts, chunk by chunk, checked as ``load_file`` promises.
+    The first chunk is read and checked here, before anything is written; the parts raise
+    ``_Reread`` when a chunk reads a column as another type than the first chunk did."""
+    chunks = read_chunks(path, dtypes)
+    first = next(chunks)
+    if date_column not in first.columns:
+        found = ", ".join(map(str, first.columns))
+        raise TrainguardError(f"{path.name} has no column {date_column!r} (columns: {found})")
+    if first.empty:
+        raise TrainguardError(f"{path.name} has no rows")
+    return _checked_parts(itertools.chain([first], chunks), path, date_column, date_format)
+
+
+def _checked_parts(
+    chunks: Iterator[pd.DataFrame], path: Path, date_column: str, date_format: str | None
+) -> Iterator[tuple[dt.date, pd.DataFrame]]:
+    import pandas as pd
+
+    kinds: dict[str, list[Any]] = {}
+    mixed = MixedTypes(date_column)
+    days_of = _Days(path, date_column, date_format)
+    for chunk in chunks:
+        changed = {}
+        for name in chunk.columns:
+            found = kinds.setdefault(name, [chunk[name].dtype])
+            if chunk[name].dtype != found[0]:
+                found.append(chunk[name].dtype)
+                changed[name] = merged_dtype(found)
+        casts = {name: kind for name, kind in changed.items() if kind == "float64" and kinds[name][0] == kind}
+        if len(casts) < len(changed):
+            raise _Reread({name: kind for name, kind in changed.items() if name not in casts})
+        chunk = chunk.astype(casts) if casts else chunk
+        mixed.add(chunk)
+        chunk = storable_frame(chunk, date_column)
+        days = days_of(chunk[date_column])
+        data = chunk.drop(columns=[date_column])
+        yield from data.groupby(days.to_numpy(), sort=True)
+    mixed.check({name for name, found in kinds.items() if pd.api.types.is_string_dtype(found[0])})
+
+
 def load_file(
     engine: sa.Engine,
     table: str,
@@ -355,26 +439,26 @@ def load_file(
     date_format: str | None = None,
 ) -> dict[dt.date, int]:
     """Load ``path`` into ``table``; returns rows written per day. ``date_format`` (strftime)
-    is how the date column's text is written, when it is not year first."""
-    frame = read_table_file(path)
-    if date_column not in frame.columns:
-        found = ", ".join(map(str, frame.columns))
-        raise TrainguardError(f"{path.name} has no column {date_column!r} (columns: {found})")
-    if frame.empty:
-        raise TrainguardError(f"{path.name} has no rows")
-    check_mixed_types(frame, date_column)
-    frame = storable_frame(frame, date_column)
-    days = normalise_days(frame[date_column], date_column, date_format)
-    data = frame.drop(columns=[date_column])
-    by_day = {day: part.reset_index(drop=True) for day, part in data.groupby(days.to_numpy(), sort=True)}
+    is how the date column's text is written, when it is not year first.
+
+    The file is read in chunks (``files.CHUNK_ROWS`` rows) and written as it is read, in one
+    transaction (``COPY`` on PostgreSQL): memory stays flat in the file's size, and a bad value
+    anywhere, found when its chunk is read, rolls back everything written before it. When a
+    later chunk reads a column as another type than the first (a fraction in an integer
+    column), the load starts again with the whole file's type."""
     import pandas as pd
 
-    try:
-        return write_days(engine, table, date_column, by_day, replace=replace)
-    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
-        raise WarehouseError(
-            f"loading {path.name} into {table!r} failed, nothing was written: {_root_cause(exc)}"
-        ) from exc
+    dtypes: dict[str, str] = {}
+    while True:
+        try:
+            parts = _parts(path, date_column, date_format, dtypes)
+            return write_parts(engine, table, date_column, parts, replace=replace)
+        except _Reread as again:
+            dtypes.update(again.dtypes)
+        except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as exc:
+            raise WarehouseError(
+                f"loading {path.name} into {table!r} failed, nothing was written: {_root_cause(exc)}"
+            ) from exc
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -169,30 +169,101 @@ def write_days(
     columns as needed. Concurrent calls for one table are serialised. Returns the rows written
     per day.
     """
+    return write_parts(engine, table, date_column, sorted(frames.items()), replace=replace)
+
+
+def write_parts(
+    engine: sa.Engine,
+    table: str,
+    date_column: str,
+    parts: Iterable[tuple[dt.date, pd.DataFrame]],
+    *,
+    replace: bool = True,
+) -> dict[dt.date, int]:
+    """``write_days`` for rows that arrive in parts, a day possibly in several (a file read in
+    chunks): one transaction for all of them, each day's old rows deleted before its first part.
+    On PostgreSQL the rows are sent with ``COPY``."""
     check_identifier(table, "table")
     check_identifier(date_column, "column")
-    for frame in frames.values():
-        for name in frame.columns:
-            check_identifier(str(name), "column")
     written: dict[dt.date, int] = {}
     with load_transaction(engine, table) as conn:
         # Looked up under the lock: a load that just committed has created the table.
         existed = sa.inspect(conn).has_table(table)
-        for day, frame in sorted(frames.items()):
+        for day, frame in parts:
+            for name in frame.columns:
+                check_identifier(str(name), "column")
             frame = _with_day(frame, date_column, day)
             if not sa.inspect(conn).has_table(table):
                 _create_table(conn, table, date_column, frame)
             else:
                 _check_column_types(conn, table, day, frame)
                 _add_missing_columns(conn, table, frame)
-            if existed and replace:
+            if existed and replace and day not in written:
                 conn.execute(
                     sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
                     {"day": day_str(day)},
                 )
-            frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
-            written[day] = len(frame)
+            _insert(conn, table, frame)
+            written[day] = written.get(day, 0) + len(frame)
     return written
+
+
+# COPY's NULL marker: text equal to it goes through INSERT instead (``_copyable``).
+_COPY_NULL = "\\N"
+
+
+def _insert(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
+        types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
+        if all(_copyable(frame[name], types.get(name)) for name in frame.columns):
+            _copy(conn, table, frame, types)
+            return
+    frame.to_sql(table, conn, if_exists="append", index=False, chunksize=5000)
+
+
+def _copyable(values: pd.Series, column_type: sa.types.TypeEngine | None) -> bool:
+    """Whether the CSV text of ``values`` makes ``COPY`` store exactly what ``to_sql`` would:
+    numbers into a numeric column, booleans into a boolean one, strings into a text one (and
+    no string equal to the NULL marker). Anything else (a boolean into a text column, which
+    ``to_sql`` stores as ``true``; mixed objects) goes through ``to_sql``."""
+    import pandas as pd
+
+    if isinstance(column_type, sa.Boolean):
+        return pd.api.types.is_bool_dtype(values)
+    if isinstance(column_type, sa.Integer | sa.Float | sa.Numeric):
+        return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if not isinstance(column_type, sa.String):
+        return False
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return False
+    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
+        return False
+    present = values.dropna()
+    return bool(present.map(lambda v: type(v) is str).all()) and not (present == _COPY_NULL).any()
+
+
+def _copy(conn: sa.Connection, table: str, frame: pd.DataFrame, types: dict[str, sa.types.TypeEngine]) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``frame`` as CSV. Integral floats going into an
+    integer column are written as integers (``to_sql`` lets PostgreSQL cast them; COPY would
+    refuse ``3.0``); ``_check_column_types`` has refused fractions there already."""
+    import io
+
+    import pandas as pd
+
+    for name in frame.columns:
+        if isinstance(types.get(name), sa.Integer) and pd.api.types.is_float_dtype(frame[name]):
+            frame = frame.assign(**{name: frame[name].astype("Int64")})
+    columns = ", ".join(quote(conn.engine, str(name)) for name in frame.columns)
+    text = frame.to_csv(index=False, header=False, na_rep=_COPY_NULL)
+    statement = f"COPY {quote(conn.engine, table)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '{_COPY_NULL}')"
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.copy_expert(statement, io.StringIO(text))
+    except conn.dialect.dbapi.Error as exc:
+        # As SQLAlchemy wraps the driver's errors of the statements it runs itself.
+        raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.dbapi.Error) from exc
+    finally:
+        cursor.close()
 
 
 def write_day(engine: sa.Engine, table: str, date_column: str, day: dt.date, frame: pd.DataFrame) -> int:
