@@ -8,7 +8,7 @@ from training.core.settings import Settings, get_settings
 from training.gx.run import run_checkpoint
 from training.model.gate import ModelGate
 from training.model.promotion import PromotionRefusedError, promote_if_validated
-from training.model.registry import production_model
+from training.model.registry import production_model, store_statuses
 from training.model.suite import ensure_model_checkpoint
 from training.warehouse.engine import get_engine
 
@@ -37,6 +37,8 @@ def validate_and_promote(gate: ModelGate, model_id: str, settings: Settings | No
     run = run_checkpoint(checkpoint, [model_id], by_date=False, settings=settings)
     result = run.results[0]
     failures = [format_failure(f).strip() for f in result.failures] or ([result.error] if result.error else [])
+    # The check just recorded decides candidate or rejected; keep the stored column in step.
+    store_statuses(get_engine(settings.warehouse_url), gate.pipeline)
     try:
         promotion = promote_if_validated(gate.pipeline, checkpoint, model_id, settings)
     except PromotionRefusedError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from training.core.errors import TrainguardError
 from training.core.settings import Settings, get_settings
 from training.gx.record.history import latest_outcomes
-from training.model.registry import get_model, production_model, promote, set_status
+from training.model.registry import get_model, production_model, promote
 from training.warehouse.engine import get_engine
 
 
@@ -45,15 +45,21 @@ def promote_if_validated(
     settings = settings or get_settings()
     engine = get_engine(settings.warehouse_url)
     get_model(engine, model_id)
+    current = production_model(engine, pipeline)
     outcome = latest_outcomes(engine, model_checkpoint, [model_id]).get(model_id)
     if outcome is None or not outcome["success"]:
-        set_status(engine, model_id, "rejected")
+        # Nothing is written: the model's status follows from the recorded validation itself.
         state = "never ran" if outcome is None else "failed"
+        if current == model_id:
+            raise PromotionRefusedError(
+                f"model {model_id} stays production for {pipeline}, but its latest {model_checkpoint!r} "
+                f"validation {state}; promote a model that passes to replace it"
+            )
         raise PromotionRefusedError(
             f"model {model_id} not promoted: its {model_checkpoint!r} validation {state}; "
-            f"production stays {production_model(engine, pipeline)}"
+            f"production stays {current or 'none'}"
         )
-    if production_model(engine, pipeline) == model_id:
+    if current == model_id:
         # A rerun of the run that promoted it: nothing changes, and no second audit row.
         return PromotionResult(pipeline, model_id, False, model_id, "already in production")
     promote(engine, pipeline, model_id, reason=f"passed {model_checkpoint}")

@@ -1,4 +1,11 @@
-"""The model registry in the warehouse: models, their metrics, and each pipeline's production model."""
+"""The model registry in the warehouse: models, their metrics, and each pipeline's production model.
+
+A model's status is derived, never trusted from storage: the production pointer, the promotion
+audit trail and the model's latest model-checkpoint validation decide it (see
+:mod:`training.warehouse.model_status`). ``trainguard_models.status`` is still written, with the status derived
+at each registry write, for warehouses and SQL readers that have the column; no reader here
+uses it, so a stored value can never contradict the production pointer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,36 @@ from typing import Any
 import sqlalchemy as sa
 
 from training.core.errors import NotFoundError
+from training.warehouse.model_status import select_models
 from training.warehouse.tables import ensure_tables, model_metrics, models, production, promotions
+
+
+def model_statuses(engine: sa.Engine, pipeline: str | None = None) -> dict[str, str]:
+    """``model_id -> status`` of every model (of ``pipeline`` when given)."""
+    ensure_tables(engine)
+    query = select_models()
+    if pipeline:
+        query = query.where(models.c.pipeline == pipeline)
+    with engine.connect() as conn:
+        return {row.model_id: row.status for row in conn.execute(query)}
+
+
+def _store_statuses(conn: sa.Connection, pipeline: str) -> None:
+    """Write the derived statuses of ``pipeline``'s models into the stored column where it differs."""
+    derived = select_models().add_columns(models.c.status.label("stored")).where(models.c.pipeline == pipeline)
+    stale: dict[str, list[str]] = {}
+    for row in conn.execute(derived):
+        if row.stored != row.status:
+            stale.setdefault(row.status, []).append(row.model_id)
+    for status, ids in stale.items():
+        conn.execute(sa.update(models).where(models.c.model_id.in_(ids)).values(status=status))
+
+
+def store_statuses(engine: sa.Engine, pipeline: str) -> None:
+    """Bring the stored status column of ``pipeline``'s models up to date (after a model check)."""
+    ensure_tables(engine)
+    with engine.begin() as conn:
+        _store_statuses(conn, pipeline)
 
 
 def register_model(engine: sa.Engine, record: dict[str, Any], metrics: dict[str, dict[str, float]]) -> None:
@@ -27,6 +63,8 @@ def register_model(engine: sa.Engine, record: dict[str, Any], metrics: dict[str,
         conn.execute(sa.delete(models).where(models.c.model_id == record["model_id"]))
         conn.execute(models.insert(), [record])
         conn.execute(model_metrics.insert(), rows)
+        # A retrained production model keeps its status: the pointer, not the row, says so.
+        _store_statuses(conn, record["pipeline"])
 
 
 def _lock(conn: sa.Connection, name: str) -> None:
@@ -39,9 +77,10 @@ def _lock(conn: sa.Connection, name: str) -> None:
 
 
 def get_model(engine: sa.Engine, model_id: str) -> dict[str, Any]:
+    """The record of ``model_id`` with its derived ``status`` and its ``metrics``."""
     ensure_tables(engine)
     with engine.connect() as conn:
-        row = conn.execute(sa.select(models).where(models.c.model_id == model_id)).first()
+        row = conn.execute(select_models().where(models.c.model_id == model_id)).first()
         if row is None:
             raise NotFoundError(f"unknown model {model_id!r}")
         metric_rows = conn.execute(sa.select(model_metrics).where(model_metrics.c.model_id == model_id)).all()
@@ -53,8 +92,9 @@ def get_model(engine: sa.Engine, model_id: str) -> dict[str, Any]:
 
 
 def list_models(engine: sa.Engine, pipeline: str | None = None) -> list[dict[str, Any]]:
+    """Registered models, oldest first, each with its derived ``status``."""
     ensure_tables(engine)
-    query = sa.select(models).order_by(models.c.created_at)
+    query = select_models().order_by(models.c.created_at, models.c.model_id)
     if pipeline:
         query = query.where(models.c.pipeline == pipeline)
     with engine.connect() as conn:
@@ -69,14 +109,9 @@ def production_model(engine: sa.Engine, pipeline: str) -> str | None:
         ).scalar_one_or_none()
 
 
-def set_status(engine: sa.Engine, model_id: str, status: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status=status))
-
-
 def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str, *, forced: bool = False) -> None:
     """Make ``model_id`` production for ``pipeline`` in one transaction: the pointer, the
-    statuses and the audit row change together or not at all."""
+    audit row and the stored statuses change together or not at all."""
     get_model(engine, model_id)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
@@ -94,14 +129,9 @@ def promote(engine: sa.Engine, pipeline: str, model_id: str, reason: str, *, for
                 reason=reason,
             )
         )
-        conn.execute(
-            sa.update(models)
-            .where(models.c.pipeline == pipeline, models.c.status == "production")
-            .values(status="retired")
-        )
-        conn.execute(sa.update(models).where(models.c.model_id == model_id).values(status="production"))
         conn.execute(sa.delete(production).where(production.c.pipeline == pipeline))
         conn.execute(production.insert().values(pipeline=pipeline, model_id=model_id, promoted_at=now, reason=reason))
+        _store_statuses(conn, pipeline)
 
 
 def promotion_history(engine: sa.Engine, model_id: str) -> list[dict[str, Any]]:

@@ -8,8 +8,9 @@ from typing import Any
 from training.core.settings import Settings, get_settings
 from training.gx.record.history import latest_outcomes
 from training.model.metadata import META_SPLIT
-from training.model.registry import get_model, production_model, promotion_history
+from training.model.registry import get_model, promotion_history
 from training.warehouse.engine import get_engine
+from training.warehouse.model_status import STATUS_HELP
 
 
 def model_report(model_id: str, checkpoint: str, settings: Settings | None = None) -> dict[str, Any]:
@@ -20,7 +21,8 @@ def model_report(model_id: str, checkpoint: str, settings: Settings | None = Non
     outcome = latest_outcomes(engine, checkpoint, [model_id]).get(model_id)
     return {
         **record,
-        "is_production": production_model(engine, record["pipeline"]) == model_id,
+        # Kept for --json readers; the same fact as ``status == "production"``.
+        "is_production": record["status"] == "production",
         "metrics": {k: v for k, v in metrics.items() if not k.startswith("slice:") and k != META_SPLIT},
         "slices": {k.removeprefix("slice:"): v for k, v in metrics.items() if k.startswith("slice:")},
         "metadata": metrics.get(META_SPLIT, {}),
@@ -40,7 +42,7 @@ def model_report(model_id: str, checkpoint: str, settings: Settings | None = Non
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [
-        f"model      {report['model_id']} ({report['status']}{', production' if report['is_production'] else ''})",
+        f"model      {report['model_id']} ({report['status']}: {STATUS_HELP.get(report['status'], '')})",
         f"pipeline   {report['pipeline']}, trained for {report['trained_for']} on "
         f"{report['window_start']}..{report['window_end']} "
         f"({report['train_rows']} train / {report['holdout_rows']} holdout rows)",

@@ -89,6 +89,14 @@ def _metric_text(spec: PipelineSpec, metrics: dict[str, float]) -> str:
     return ", ".join(f"{m} {metrics[m]:.4g}" for m in first if m in metrics)
 
 
+def _refused_text(model_id: str, checkpoint: str, production: str | None) -> str:
+    """Why nothing was promoted, in the words of the model's status (``rejected`` unless the
+    model failing its re-check is the production model itself, which keeps serving)."""
+    if production == model_id:
+        return f"production model {model_id} failed its re-check by {checkpoint}; it stays production"
+    return f"{model_id} rejected by {checkpoint}; production unchanged"
+
+
 def run_pipeline(
     spec: PipelineSpec, day: dt.date, settings: Settings | None = None, *, revalidate: bool = False
 ) -> PipelineOutcome:
@@ -143,7 +151,7 @@ def run_pipeline(
     reason = (
         f"{verdict.model_id} {'promoted' if verdict.promoted else 'kept'} ({verdict.reason})"
         if verdict.passed
-        else f"candidate {verdict.model_id} rejected by {verdict.checkpoint}; production unchanged"
+        else _refused_text(verdict.model_id, verdict.checkpoint, verdict.production)
     )
     return PipelineOutcome(
         spec.pipeline, day.isoformat(), stages, trained.model_id, verdict.promoted, verdict.production, reason
