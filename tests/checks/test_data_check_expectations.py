@@ -192,7 +192,7 @@ def test_zero_against_a_value_is_a_failure_not_ignored(batches):
     )
     assert result.success is False and result.result["details"]["ratio"] is None
     shown = ExpectDayMetricToBeWithinRatioOfDaysBack._diagnostic_observed_value_renderer(result=result)
-    assert shown == "1 vs 0 on 2026-05-09 (max_over_min infinite, threshold 100.0)"
+    assert shown == "1 vs 0 on 2026-05-09 (max_over_min infinite, threshold 100)"
 
 
 def test_interval_check_needs_a_column_for_column_metrics():

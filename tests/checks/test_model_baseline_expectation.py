@@ -65,10 +65,10 @@ def test_renderers_are_readable(batch):
     assert template["template"].startswith("$split $metric must not be worse than the baseline $baseline")
     assert template["params"]["split"] == "holdout"  # default applied although not stored
     observed = ExpectModelMetricToBeWithinBaseline._diagnostic_observed_value_renderer(result=result)
-    assert observed == "3.2 (worse than baseline 2.5; relative_diff 0.280)"
+    assert observed == "3.2 vs baseline 2.5: worse by relative_diff 0.28, at most 0.1 allowed"
     better = batch.validate(ExpectModelMetricToBeWithinBaseline(metric="mae", baseline=4.0, threshold=0.1))
     shown = ExpectModelMetricToBeWithinBaseline._diagnostic_observed_value_renderer(result=better)
-    assert shown == "3.2 (better than baseline 4.0; relative_diff 0.200)"
+    assert shown == "3.2 vs baseline 4: better"
 
 
 def test_ratio_formulas():

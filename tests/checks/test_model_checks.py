@@ -107,7 +107,11 @@ def test_against_production(batch_for):
     better = _check(batch_for, "m1", ExpectModelMetricToBeWithinProduction(metric="mae", threshold=0.0))
     assert better.success is True  # "better than production"
     text = ExpectModelMetricToBeWithinProduction._diagnostic_observed_value_renderer(result=worse)
-    assert text == "1.92 (worse than production 1.79; relative_diff 0.073)"
+    assert text == "1.92 vs production 1.79 (model m3): worse by relative_diff 0.07263, at most 0.05 allowed"
+    # The production model against itself is equal, not "better".
+    same = _check(batch_for, "m3", ExpectModelMetricToBeWithinProduction(metric="mae", threshold=0.0))
+    shown = ExpectModelMetricToBeWithinProduction._diagnostic_observed_value_renderer(result=same)
+    assert same.success is True and shown == "1.79 vs production 1.79 (model m3): equal"
 
 
 @pytest.mark.parametrize("if_no_history", ["fail", "pass"])

@@ -83,8 +83,9 @@ def test_scaffolded_checkpoint_passes_clean_days_and_fails_a_skewed_one(wide):
     write_day(get_engine(settings.warehouse_url), "events", "event_day", day, skewed)
     proc = run_cli("checkpoint", "run", "events_daily", "--date", str(day), env=env)
     assert proc.returncode == 1
-    failure = next(line for line in proc.stdout.splitlines() if "expect_column_mean_to_be_between [f10]" in line)
-    assert re.search(r"observed 1\d{4}\.", failure) and "max_value=10." in failure
+    failure = next(line for line in proc.stdout.splitlines() if "mean of f10:" in line)
+    # The observed mean (rounded, thousands separated) and the band it left, as a sentence.
+    assert re.search(r"FAIL mean of f10: 1\d,\d{3}, outside the band \d+\.\d+ to 1\d\.\d+", failure), failure
 
 
 def test_rescaffolding_refuses_to_overwrite_a_hand_edited_suite(wide):

@@ -174,7 +174,7 @@ def test_batches_are_read_in_the_database_with_an_index_friendly_predicate(scaff
     # Apart from GX's batch listing (SELECT DISTINCT ds, an index scan), every read is one day,
     # and it is aggregated in SQL: no statement fetches the day's rows as such.
     reads = [s for s in on_trips if not s.lower().startswith("select distinct(ds)")]
-    assert len(reads) > 10
+    assert reads  # the bundled scan, the interval check's reference days, distinct counts
     # One day, or the few reference days of an interval check (listed, an index lookup each).
     assert all(re.search(r"WHERE ds (= \?|IN \(\?(, \?)*\))", s) for s in reads), reads[:3]
     assert not [s for s in statements if s.startswith("SELECT * FROM")]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from typing import Any
 
-from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json, round_floats
+from training.cli.options import EXIT_FAILED, EXIT_OK, add_command, json_flag, parse_date, print_json
 from training.core.errors import InvalidProjectFileError, TrainguardError
 
 
@@ -84,7 +83,7 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
             progress(result)
         # A backfill prints the details of failed days only; the table at the end lists all.
         if not args.json and (progress is None or not result.success):
-            print(format_batch(_rounded(result)), flush=True)
+            print(format_batch(result), flush=True)  # rounded sentences; --json has the values
 
     try:
         # A read-only, unwritable or full GX folder is the environment, not a failed validation.
@@ -106,18 +105,6 @@ def cmd_checkpoint_run(args: argparse.Namespace) -> int:
         if docs:
             print(docs)
     return EXIT_OK if run.success else EXIT_FAILED
-
-
-def _rounded(result: Any) -> Any:
-    """A copy of a batch result whose observed and expected floats have 4 significant digits,
-    for the text lines (``--json`` prints the result itself)."""
-
-    def outcome(o: Any) -> Any:
-        return dataclasses.replace(o, observed=round_floats(o.observed), expected=round_floats(o.expected))
-
-    return dataclasses.replace(
-        result, failures=[outcome(o) for o in result.failures], warnings=[outcome(o) for o in result.warnings]
-    )
 
 
 def cmd_checkpoint_delete(args: argparse.Namespace) -> int:

@@ -58,7 +58,8 @@ def _observed(result: Any) -> Any:
     if "observed_value" in details:
         observed = details["observed_value"]
         extra = details.get("details")
-        return {"value": observed, **extra} if isinstance(extra, dict) and extra else observed
+        # The observed value wins over a detail of the same name (a query check's expected "value").
+        return {**extra, "value": observed} if isinstance(extra, dict) and extra else observed
     if "unexpected_count" in details:
         return {
             "unexpected_count": details.get("unexpected_count"),

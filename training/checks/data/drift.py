@@ -33,6 +33,7 @@ from training.checks.data.bucket_sums import (
 from training.checks.data.distinct import column_kind
 from training.checks.data.distributions import bucket_labels, drift_score, largest_shift
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -194,14 +195,14 @@ class _DriftExpectation(TextRenderers, ColumnAggregateExpectation):
         )
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         shift = details.get("largest_shift") or {}
         moved = (
             f"; largest shift in {shift['bucket']}: {shift['current']:.1%} now vs {shift['reference']:.1%} in reference"
             if shift
             else ""
         )
-        return f"{METHOD_NAMES[cls.method]} {observed:.4f} (threshold {details.get('threshold')}){moved}"
+        return f"{METHOD_NAMES[cls.method]} {number(observed)} (threshold {number(details.get('threshold'))}){moved}"
 
 
 class ExpectColumnPsiToBeLessThan(_DriftExpectation):

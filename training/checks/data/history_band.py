@@ -36,6 +36,7 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 
 from training.checks.batches import batch_value
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number as shown
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -285,15 +286,22 @@ class ExpectDayStatisticToBeWithinHistoryBand(TextRenderers, BatchExpectation):
         )
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return str(kwargs.get("metric")) + (f" of {kwargs['column']}" if kwargs.get("column") else "")
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         band = details.get("band")
-        if not band:
-            return f"{observed:.6g} ({details.get('note', 'no history')})"
         outer = details.get("outer") or [None, None]
+        if not band:
+            frozen = f"; frozen band {shown(outer[0])} to {shown(outer[1])}" if outer[0] is not None else ""
+            return f"{shown(observed)} ({details.get('note', 'no history')}){frozen}"
+        side = "inside" if band[0] <= observed <= band[1] else "outside"
         text = (
-            f"{observed:.6g}; band {band[0]:.6g}..{band[1]:.6g} around {details.get('center'):.6g} "
-            f"from {details.get('history_days')} days ({details.get('recorded_days')} recorded)"
+            f"{shown(observed)}, {side} the band {shown(band[0])} to {shown(band[1])} around "
+            f"{shown(details.get('center'))} from the last {details.get('history_days')} days "
+            f"({details.get('recorded_days')} recorded)"
         )
         if details.get("reason_kind"):
-            text += f"; {details['reason_kind']} {outer[0]}..{outer[1]}"
+            text += f"; {details['reason_kind']} {shown(outer[0])} to {shown(outer[1])}"
         return text

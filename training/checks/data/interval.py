@@ -31,6 +31,7 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 from training.checks.batches import batch_value
 from training.checks.ratios import RATIO_FORMULAS, ratio
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -285,12 +286,16 @@ class ExpectDayMetricToBeWithinRatioOfDaysBack(TextRenderers, BatchExpectation):
         return f"{subject} must be within $ratio_formula $threshold of its value $days_back days back."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return str(kwargs.get("metric")) + (f" of {kwargs['column']}" if kwargs.get("column") else "")
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         found = details.get("ratio")
-        shown = "infinite" if found is None else f"{found:.3f}"
+        shown = "infinite" if found is None else number(found)
         return (
-            f"{observed:.6g} vs {details.get('reference'):.6g} "
+            f"{number(observed)} vs {number(details.get('reference'))} "
             f"{'on ' if not str(details.get('reference_day')).startswith('median') else ''}"
             f"{details.get('reference_day')} ({details.get('ratio_formula')} {shown}, "
-            f"threshold {details.get('threshold')})"
+            f"threshold {number(details.get('threshold'))})"
         )

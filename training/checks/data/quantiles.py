@@ -46,6 +46,7 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 from training.checks.data.bucket_sums import SPAN_METRICS, Bound, Span, count_if, span_counts, threshold, unpack
 from training.checks.data.distinct import column_kind
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -392,17 +393,21 @@ class ExpectColumnQuantilesToBeBetween(TextRenderers, ColumnAggregateExpectation
         return "$column quantiles must lie in their ranges: " + "; ".join(parts) + "."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         failed = [c for c in details.get("quantiles", []) if not c["success"]]
         if not failed:
             return str(observed)
         notes = []
         for c in failed:
-            lo, hi = c["value_range"]
+            lo, hi = (
+                "-inf" if c["value_range"][0] is None else number(c["value_range"][0]),
+                "inf" if c["value_range"][1] is None else number(c["value_range"][1]),
+            )
             q = f"q{c['quantile']:g}"
             below, upto = c.get("share_below_min"), c.get("share_at_or_below_max")
             if "value" in c:
-                notes.append(f"{q} is {c['value']!r}, not in [{lo}, {hi}]")
+                shown = number(c["value"]) if isinstance(c["value"], int | float) else repr(c["value"])
+                notes.append(f"{q} is {shown}, not in [{lo}, {hi}]")
             elif c.get("outside") == "below" and below is not None:
                 notes.append(f"{q} below {lo} ({below:.1%} of values are)")
             elif c.get("outside") == "above" and upto is not None:

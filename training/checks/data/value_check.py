@@ -16,6 +16,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.query_metric_provider import QueryMetricProvider
 
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number, percent
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -117,7 +118,11 @@ class ExpectQueryValueToBeWithinTolerance(TextRenderers, BatchExpectation):
         return "$query must return $value (tolerance $tolerance)."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return "value of " + " ".join(str(kwargs.get("query") or "the query").split())
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         deviation = details.get("relative_deviation")
         off = "" if deviation is None else f", {deviation:.1%} off"
-        return f"{observed:.6g} (expected {details.get('value')} +- {details.get('tolerance'):.0%}{off})"
+        return f"{number(observed)} (expected {number(kwargs.get('value'))} +- {percent(kwargs['tolerance'])}{off})"

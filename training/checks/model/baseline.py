@@ -18,7 +18,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
 from training.checks.ratios import ratio
-from training.checks.rendering import TextRenderers
+from training.checks.rendering import TextRenderers, against
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -189,9 +189,17 @@ class ExpectModelMetricToBeWithinBaseline(TextRenderers, BatchExpectation):
         )
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
-        found_ratio = details.get("ratio")
-        shown_ratio = "infinite" if found_ratio is None else f"{found_ratio:.3f}"
-        side = "worse" if details.get("worse_than_baseline") else "better"
-        formula = details.get("ratio_formula")
-        return f"{observed:.4g} ({side} than baseline {details.get('baseline')}; {formula} {shown_ratio})"
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return f"{kwargs['split']} {kwargs['metric']}"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
+        return against(
+            observed,
+            details.get("baseline"),
+            "baseline",
+            worse=bool(details.get("worse_than_baseline")),
+            formula=details.get("ratio_formula"),
+            found=details.get("ratio"),
+            threshold=kwargs.get("threshold"),
+        )

@@ -50,6 +50,7 @@ class ModelHistory(TableMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict,
     ) -> dict[str, Any]:
+        from training.warehouse.model_status import rejected_models
         from training.warehouse.tables import model_metrics, models, production
 
         selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, MetricDomainTypes.TABLE)
@@ -70,7 +71,7 @@ class ModelHistory(TableMetricProvider):
             .where(
                 models.c.pipeline == current.pipeline,
                 models.c.model_id != model_id,
-                models.c.status != "rejected",
+                models.c.model_id.not_in(rejected_models()),
                 earlier,
             )
             .order_by(models.c.trained_for.desc(), models.c.created_at.desc())

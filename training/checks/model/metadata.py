@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from great_expectations.compatibility import pydantic
 
 from training.checks.ratios import ratio
+from training.gx.summary import number, percent
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -78,7 +79,16 @@ class ExpectModelMetadataToBeStable(AgainstHistory):
         return "Model metadata must stay within $threshold (relative) of the median of the last $runs runs."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return "model metadata"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         drifted = details.get("drifted") or {}
-        shown = "; ".join(f"{k} {v['current']:.4g} vs {v['median']:.4g}" for k, v in list(drifted.items())[:3])
-        return f"{observed} of {details.get('compared')} keys drifted" + (f": {shown}" if shown else "")
+        shown = "; ".join(f"{k} {number(v['current'])} vs {number(v['median'])}" for k, v in list(drifted.items())[:3])
+        more = f" and {len(drifted) - 3} more" if len(drifted) > 3 else ""
+        head = (
+            f"{observed} of {details.get('compared')} keys drifted more than {percent(kwargs['threshold'])} "
+            f"from the median of {details.get('runs')} runs"
+        )
+        return head + (f": {shown}{more}" if shown else "")

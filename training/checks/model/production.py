@@ -9,6 +9,7 @@ from great_expectations.compatibility import pydantic
 
 from training.checks.model.baseline import is_worse
 from training.checks.ratios import RATIO_FORMULAS, ratio
+from training.checks.rendering import against
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -94,9 +95,19 @@ class ExpectModelMetricToBeWithinProduction(AgainstHistory):
         return "$split $metric must not be worse than the production model's by more than $threshold ($ratio_formula)."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
-        side = "worse" if details.get("worse_than_baseline") else "better"
-        found = details.get("ratio")
-        shown = "infinite" if found is None else f"{found:.3f}"
-        baseline, formula = details.get("baseline"), details.get("ratio_formula")
-        return f"{observed:.4g} ({side} than production {baseline:.4g}; {formula} {shown})"
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return f"{kwargs['split']} {kwargs['metric']}"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
+        # ``baseline`` in the result is the production model's value: named so in words.
+        return against(
+            observed,
+            details.get("baseline"),
+            "production",
+            worse=bool(details.get("worse_than_baseline")),
+            formula=details.get("ratio_formula"),
+            found=details.get("ratio"),
+            threshold=kwargs.get("threshold"),
+            whose=f"model {details['production_model']}" if details.get("production_model") else "",
+        )

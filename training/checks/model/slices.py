@@ -14,6 +14,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 
 from training.checks.rendering import TextRenderers
+from training.gx.summary import number
 
 if TYPE_CHECKING:
     from great_expectations.execution_engine import ExecutionEngine
@@ -105,8 +106,13 @@ class ExpectModelSlicesToBeConsistent(TextRenderers, BatchExpectation):
         return "No slice's $metric may be worse than the overall holdout $metric by a ratio above $max_ratio."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return f"holdout {kwargs['metric']} by slice"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         return (
-            f"worst {details.get('worst_slice')}: {details.get('slice_value'):.4g} vs overall "
-            f"{details.get('overall'):.4g} (ratio {observed:.3f}, {details.get('slices')} slices)"
+            f"worst {details.get('worst_slice')}: {number(details.get('slice_value'))} vs overall "
+            f"{number(details.get('overall'))} (ratio {number(observed)}, at most {number(kwargs.get('max_ratio'))} "
+            f"allowed; {details.get('slices')} slices)"
         )

@@ -62,9 +62,16 @@ class ExpectModelTopFeaturesToBeStable(AgainstHistory):
         return "At least $min_overlap of the top $k features must be among the replaced model's top $k."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return f"top {kwargs['k']} features"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
         now, before = ", ".join(details.get("top", [])), ", ".join(details.get("previous_top", []))
-        return f"{observed} shared: now {now}; before {before}"
+        return (
+            f"{observed} shared with {details.get('previous_model')}, at least {kwargs.get('min_overlap')} "
+            f"needed: now {now}; before {before}"
+        )
 
 
 def _top(meta: dict[str, float], k: int) -> list[str]:

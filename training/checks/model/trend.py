@@ -19,6 +19,7 @@ from training.checks.model.history import (
     SPLIT_DESCRIPTION,
     AgainstHistory,
 )
+from training.gx.summary import number
 
 
 def relative_slope(values: list[float]) -> float:
@@ -88,6 +89,14 @@ class ExpectModelMetricNotToTrendWorse(AgainstHistory):
         return "$split $metric must not worsen by more than $max_relative_slope per run over the last $runs runs."
 
     @classmethod
-    def _observed_text(cls, observed: Any, details: dict[str, Any]) -> str:
-        shown = " -> ".join(f"{v:.3g}" for v in details.get("values", []))
-        return f"{observed:+.1%} per run ({shown})"
+    def _measured(cls, kwargs: dict[str, Any]) -> str:
+        return f"trend of {kwargs['split']} {kwargs['metric']}"
+
+    @classmethod
+    def _observed_text(cls, observed: Any, details: dict[str, Any], kwargs: dict[str, Any]) -> str:
+        shown = " -> ".join(number(v) for v in details.get("values", []))
+        limit = details.get("max_relative_slope", kwargs.get("max_relative_slope"))
+        better = "lower" if kwargs.get("direction", "lower_is_better") == "lower_is_better" else "higher"
+        return (
+            f"{observed:+.1%} per run ({shown}); worsening of at most {limit:.1%} per run allowed ({better} is better)"
+        )
