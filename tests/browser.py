@@ -13,6 +13,7 @@ import tempfile
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 FLAGS = [
     "--headless",
@@ -40,6 +41,7 @@ class Visit:
     requests: list[str] = field(default_factory=list)
     text: str = ""
     rows: int = 0
+    values: dict[str, Any] = field(default_factory=dict)  # what the ``evaluate`` expressions gave
 
 
 class Browser:
@@ -63,10 +65,22 @@ class Browser:
         self.proc.wait()
         shutil.rmtree(self.profile, ignore_errors=True)
 
-    def visit(self, url: str, screenshot: Path | None = None, settle: float = 2.0) -> Visit:
-        return asyncio.run(self._visit(url, screenshot, settle))
+    def visit(
+        self,
+        url: str,
+        screenshot: Path | None = None,
+        settle: float = 2.0,
+        evaluate: dict[str, str] | None = None,
+        full_page: bool = True,
+    ) -> Visit:
+        """Open ``url``, wait ``settle`` seconds, read the page and run ``evaluate``'s JavaScript
+        expressions (JSON-serialisable results in ``Visit.values``); the screenshot is of the
+        whole page, or of the window as a person first sees it (``full_page=False``)."""
+        return asyncio.run(self._visit(url, screenshot, settle, evaluate or {}, full_page))
 
-    async def _visit(self, url: str, screenshot: Path | None, settle: float) -> Visit:
+    async def _visit(
+        self, url: str, screenshot: Path | None, settle: float, evaluate: dict[str, str], full_page: bool
+    ) -> Visit:
         import websockets
 
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
@@ -106,8 +120,13 @@ class Browser:
                 "Runtime.evaluate", expression="document.querySelectorAll('tbody tr').length", returnByValue=True
             )
             visit.rows = int(rows["result"].get("value", 0))
+            for name, expression in evaluate.items():
+                found = await call("Runtime.evaluate", expression=expression, returnByValue=True)
+                if "exceptionDetails" in found:
+                    raise AssertionError(f"{name}: {found['exceptionDetails']}")
+                visit.values[name] = found["result"].get("value")
             if screenshot is not None:
-                shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+                shot = await call("Page.captureScreenshot", format="png", captureBeyondViewport=full_page)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
             task.cancel()

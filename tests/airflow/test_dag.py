@@ -94,7 +94,7 @@ def _docs_link(run, task_id: str) -> str | None:
 
 def _served_page(settings, url: str) -> Path:
     assert url.startswith("http://127.0.0.1:8765/validations/"), url
-    return settings.data_docs_dir / url.removeprefix("http://127.0.0.1:8765/")
+    return settings.data_docs_dir / url.removeprefix("http://127.0.0.1:8765/").split("#")[0]
 
 
 def _xcom_result(run, task_id: str) -> dict:
@@ -185,6 +185,7 @@ def test_skewed_day_stops_before_training(dag, airflow_db, demo_warehouse, setti
     assert len(list_models(demo_warehouse)) == before
     page = _served_page(settings, _docs_link(run, "validate_data"))
     assert page.is_file() and SKEWED_DAY.isoformat() in page.name
+    assert _docs_link(run, "validate_data").endswith(".html#failed-expectations")  # opens on the failures
 
     # The CLI's door (the same runner) decides the same and writes the same kind of record and page.
     from training.gx.run import run_checkpoint
@@ -206,7 +207,10 @@ def test_skewed_day_stops_before_training(dag, airflow_db, demo_warehouse, setti
     # The task log leads with the verdict line, then one line per failed check; the error says it too.
     verdict, *checks = format_batch(cli).splitlines()
     assert f"[error    ] {verdict}" in log and f"CheckpointFailed: {verdict}" in log
-    assert all(line.split(": observed")[0] in log for line in checks if line.startswith("  FAIL"))
+    failures = [line for line in checks if line.startswith("  FAIL ")]
+    assert failures and all(line in log for line in failures)
+    # Each failed check is a sentence with the measure, the rounded value and the limit, as in the CLI.
+    assert "  FAIL mean of distance_km: " in log and ", expected 4.7 to 7.3" in log and "observed {" not in log
     # GX's import-time chatter is silenced, and the page is linked as served, not as a file path.
     assert "Skipping registering function" not in log
     assert f"Data Docs: {_docs_link(run, 'validate_data')}" in log and "Data Docs: file://" not in log
@@ -371,7 +375,7 @@ def test_a_day_with_only_warnings_trains_and_promotes(dag, airflow_db, demo_ware
     log = _task_log(capfd.readouterr().out, run, "validate_data")
     assert set(_states(run).values()) == {"success"}
     assert "[warning  ] trips_daily ds=2026-09-13: PASSED (0 of " in log
-    assert "  WARN expect_column_max_to_be_between [distance_km]: observed " in log
+    assert "  WARN maximum of distance_km: " in log and ", expected at most -1" in log
     with demo_warehouse.connect() as conn:
         latest = conn.execute(
             sa.select(validations.c.success, validations.c.failed)

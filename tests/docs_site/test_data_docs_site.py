@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -74,10 +75,42 @@ def test_runs_page_puts_data_and_model_validations_side_by_side(site):
     assert "trips_daily: FAILED" in row
     model_row = re.search(r"<tr><td>2026-09-11</td>(.*?)</tr>", runs).group(1)
     assert "trips_daily: passed" in model_row and "trips_model: passed" in model_row
-    link = re.search(r"href='([^']+)'>trips_daily: FAILED", runs).group(1)
+    # The verdict's class is on the link itself, and a failed page opens on its failures.
+    link = re.search(r"<a class='fail' href='([^'#]+)#failed-expectations'>trips_daily: FAILED</a>", runs).group(1)
     assert str((settings.data_docs_dir / "trainguard" / link).resolve()) == os.path.realpath(failed_page)
+    assert "<a class='pass' href=" in model_row
     index = (settings.data_docs_dir / "index.html").read_text()
     assert "trainguard/runs.html" in index and "trainguard/history.html" in index
+
+
+def test_validation_pages_say_what_they_validated_and_lead_with_failures(site):
+    settings, failed_page = site
+    page = Path(failed_page).read_text()
+    crumb = re.search(r'breadcrumb-item active" aria-current="page">(.*?)</li>', page).group(1)
+    assert "__none__" not in crumb
+    assert f"day {SKEWED} / pipeline trips_duration / FAILED" in crumb
+    header = re.search(r'<div id="trainguard-header"[^>]*>(.*?)</div></div>', page).group(1)
+    assert f"trips_daily · day {SKEWED}: <strong>FAILED</strong>" in header and "pipeline trips_duration" in header
+    failed = re.search(r'<div id="failed-expectations">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    assert failed.count("<tr>") == 1 and "distance_km" in failed and "mean must be" in failed
+    target = re.search(r'<a href="#([^"]+)">distance_km</a>', failed).group(1)
+    assert f'id="{target}"' in page  # the row in the full list
+    model = next((settings.data_docs_dir / "validations" / "trips_model").rglob("*.html")).read_text()
+    assert re.search(
+        r"model trips_duration-20260911-\w+, trained for 2026-09-11 / pipeline trips_duration / PASSED", model
+    )
+    assert 'id="failed-expectations"' not in model
+    index = (settings.data_docs_dir / "index.html").read_text()
+    assert (
+        f"'run_name': 'day {SKEWED}'" in index
+        and "'title': 'Day or model'" in index
+        and "'run_name': '__none__'" not in index
+    )
+    assert re.search(rf"_table_row_link_path': 'validations/[^']+{SKEWED}\.html#failed-expectations'", index)
+    # No link that leads nowhere, no fixed newsletter footer, on any page GX wrote.
+    for html in settings.data_docs_dir.rglob("*.html"):
+        text = html.read_text()
+        assert 'href="#"' not in text and "<footer>" not in text and "Subscribe" not in text, html
 
 
 def test_history_page_charts_values_with_thresholds(site):
@@ -85,15 +118,44 @@ def test_history_page_charts_values_with_thresholds(site):
     listing = (settings.data_docs_dir / "trainguard" / "history.html").read_text()
     assert "href='history-trips_daily.html'>trips_daily</a>" in listing and "history-trips_model.html" in listing
     history = (settings.data_docs_dir / "trainguard" / "history-trips_daily.html").read_text()
-    figure = re.search(
-        r"<figure>(<svg.*?</svg>)<figcaption>column_mean_to_be_between \[distance_km\]: 12 runs, 1 failed", history
-    )
+    figure = re.search(r"<figure>(<svg.*?</svg>)<figcaption><b>column_mean_to_be_between \[distance_km\]</b>: "
+                       r"12 runs \(2026-09-01 to 2026-09-12\), 1 failed", history)  # fmt: skip
     assert figure, "a chart of the daily mean of distance_km"
     chart = figure.group(1)
-    assert chart.count("<circle") == 12 and chart.count("r='3' fill='#c62828'") == 1
-    assert chart.count("stroke-dasharray") == 2  # min_value and max_value
+    assert chart.count("<circle") == 12 and chart.count("<circle class='fail'") == 1
+    # Every point's value on hover, the failed one's written next to it.
+    assert re.search(rf"<circle class='fail'[^>]*><title>{SKEWED}: (\d+\.\d+) \(FAILED\)</title>", chart)
+    assert "<title>2026-09-01: " in chart
+    assert re.findall(r"class='threshold'[^>]*><title>(.*?)</title>", chart) == ["min 4.7", "max 7.3"]
+    y_ticks = [float(t) for t in re.findall(r"class='y-tick'[^>]*>([\d.,]+)</text>", chart)]
+    assert len(y_ticks) >= 3 and y_ticks == sorted(y_ticks)
+    x_ticks = re.findall(r"class='x-tick'[^>]*>([^<]+)</text>", chart)
+    assert x_ticks[0] == "2026-09-01" and x_ticks[-1] == str(SKEWED) and len(x_ticks) >= 3
     model = (settings.data_docs_dir / "trainguard" / "history-trips_model.html").read_text()
-    assert "model_metric_to_be_within_baseline [mae]" in model
+    figure = re.search(r"<figure>(<svg.*?</svg>)<figcaption><b>model_metric_to_be_within_baseline \[mae\]</b>", model)
+    chart = figure.group(1)
+    # Keyed by the model's training day (its id on hover), with the baseline and its limit (1.9 * 1.1).
+    assert re.findall(r"class='x-tick'[^>]*>([^<]+)</text>", chart) == ["2026-09-11"]
+    assert re.search(r"<title>2026-09-11 \(model trips_duration-20260911-\w+\): \d\.\d+ \(passed\)</title>", chart)
+    assert "<title>limit 2.09</title>" in chart and "<title>baseline 1.9</title>" in chart
+    assert "worse than the production model of each check" in model
+
+
+def _style(selector: str, prop: str) -> str:
+    return f"getComputedStyle(document.querySelector({selector!r})).{prop}"
+
+
+FIXED = "[...document.querySelectorAll('*')].filter(e => getComputedStyle(e).position === 'fixed').length"
+# The element a person would click in the middle of the index's pagination: is it the pagination?
+PAGINATION = (
+    "(() => { const p = document.querySelector('.pagination');"
+    " window.scrollTo(0, document.body.scrollHeight); const q = p.getBoundingClientRect();"
+    " return p.contains(document.elementFromPoint(q.left + q.width / 2, q.top + q.height / 2)); })()"
+)
+FAILED_BOX = (
+    "(() => { const r = document.getElementById('failed-expectations').getBoundingClientRect();"
+    " return [Math.round(r.top), Math.round(r.bottom), window.innerHeight]; })()"
+)
 
 
 def test_index_and_a_failed_page_work_offline_in_chromium(site):
@@ -107,23 +169,52 @@ def test_index_and_a_failed_page_work_offline_in_chromium(site):
     base = f"http://127.0.0.1:{server.server_address[1]}"
     browser = Browser()
     try:
-        index = browser.visit(f"{base}/index.html", ARTIFACTS / "data_docs_index.png")
+        index = browser.visit(
+            f"{base}/index.html",
+            ARTIFACTS / "data_docs_index.png",
+            evaluate={"fixed": FIXED, "pagination": PAGINATION},
+            full_page=False,
+        )
         relative = os.path.relpath(failed_page, settings.data_docs_dir)
-        failed = browser.visit(f"{base}/{relative}", ARTIFACTS / "data_docs_failed_validation.png")
-        runs = browser.visit(f"{base}/trainguard/runs.html")
+        failed = browser.visit(
+            f"{base}/{relative}#failed-expectations",
+            ARTIFACTS / "data_docs_failed_validation.png",
+            settle=0.5,
+            evaluate={"box": FAILED_BOX, "fixed": FIXED, "title": "document.title"},
+            full_page=False,
+        )
+        runs = browser.visit(
+            f"{base}/trainguard/runs.html",
+            ARTIFACTS / "data_docs_runs.png",
+            settle=0.2,
+            evaluate={"fail": _style("a.fail", "color"), "pass": _style("a.pass", "color")},
+        )
+        history = browser.visit(
+            f"{base}/trainguard/history-trips_daily.html", ARTIFACTS / "data_docs_history.png", settle=0.2
+        )
     finally:
         browser.close()
         server.shutdown()
         server.server_close()
-    for visit in (index, failed, runs):
+    for visit in (index, failed, runs, history):
         outside = [u for u in visit.requests if not u.startswith(base) and not u.startswith("data:")]
         assert outside == [], f"{visit.url} requested {outside}"
     # The validation list is filled by the vendored scripts: 12 days and a model.
     assert "of 13 rows" in index.text and index.rows >= 10, index.text[:1000]
-    assert "trips_daily" in index.text and "trips_model" in index.text
+    assert "trips_daily" in index.text and "trips_model" in index.text and f"day {SKEWED}" in index.text
+    # Nothing fixed covers the page: the pagination is what a click in its middle reaches.
+    assert index.values == {"fixed": 0, "pagination": True}
     assert "distance_km" in failed.text and "Failed" in failed.text
     assert re.search(r"\b[5-9]\.\d+", failed.text), "the failed mean's observed value is shown"
-    assert (ARTIFACTS / "data_docs_index.png").stat().st_size > 10_000
+    assert f"day {SKEWED} / pipeline trips_duration / FAILED" in failed.text
+    top, bottom, height = failed.values["box"]
+    assert 0 <= top < bottom <= height, "the page opens on its failed expectations"
+    assert failed.values["fixed"] == 0 and failed.values["title"] == f"trips_daily day {SKEWED}: FAILED"
+    # A failed run is red, linked or not; a passed one green.
+    assert runs.values == {"fail": "rgb(198, 40, 40)", "pass": "rgb(23, 128, 61)"}
+    assert "column_mean_to_be_between [distance_km]" in history.text
+    for name in ("index", "failed_validation", "runs", "history"):
+        assert (ARTIFACTS / f"data_docs_{name}.png").stat().st_size > 10_000, name
 
 
 def test_prune_removes_old_results_and_keeps_the_index_consistent(site):

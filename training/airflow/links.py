@@ -20,10 +20,12 @@ class DataDocsLink(BaseOperatorLink):
 
 
 def docs_url(page: str | None) -> str | None:
-    """The served URL of a ``file://`` Data Docs page inside the site folder, else None."""
+    """The served URL of a ``file://`` Data Docs page inside the site folder, else None; a page
+    with failed expectations opens on them."""
     from pathlib import Path
 
     from training.core.settings import get_settings
+    from training.docs_site.paths import failures_anchor
 
     if not page or not page.startswith("file://"):
         return None
@@ -32,4 +34,4 @@ def docs_url(page: str | None) -> str | None:
         relative = Path(page.removeprefix("file://")).resolve().relative_to(settings.data_docs_dir.resolve())
     except ValueError:
         return None
-    return f"{settings.docs_url}/{relative.as_posix()}"
+    return f"{settings.docs_url}/{relative.as_posix()}{failures_anchor(settings.data_docs_dir / relative)}"

@@ -19,13 +19,18 @@ def finish_site(settings: Settings, pages: Iterable[Path] | None = None, site: P
     ``site`` is where the files are now (a new build folder during a full build); links are
     computed for the site's final place, ``settings.data_docs_dir``.
     """
+    from training.docs_site.gx_pages import SiteFacts, touch_up
     from training.docs_site.offline import make_offline
     from training.docs_site.pages import write_site_pages
     from training.warehouse.engine import get_engine
 
     site = site or settings.data_docs_dir
-    write_site_pages(site, get_engine(settings.warehouse_url), settings.gx_root, final_site=settings.data_docs_dir)
+    engine = get_engine(settings.warehouse_url)
+    write_site_pages(site, engine, settings.gx_root, final_site=settings.data_docs_dir)
     todo = None if pages is None else list(dict.fromkeys([*pages, site / "index.html"]))
+    facts = SiteFacts(engine, settings.data_docs_dir, settings.gx_root, settings.pipelines_dir)
+    # Before the offline pass, which would turn links to GX's web site into dead "#" links.
+    touch_up(site, list(site.rglob("*.html")) if todo is None else todo, facts)
     unknown = make_offline(site, todo)
     if unknown:
         log.warning("Data Docs refer to resources outside the site: %s", ", ".join(unknown))

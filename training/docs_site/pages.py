@@ -1,11 +1,10 @@
 """trainguard's own pages in the Data Docs site: every run's data and model validations side by
-side, and the history of each recorded value against its thresholds (static SVG, no scripts).
+side, and the history of each recorded value against its thresholds (static SVG, ``charts``).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from collections import defaultdict
@@ -14,17 +13,19 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from training.core.atomic_files import write_atomically
-from training.warehouse.tables import ensure_tables, models, observations, production, validations
+from training.docs_site.charts import Point, svg, thresholds
+from training.docs_site.paths import FAILED_ANCHOR
+from training.warehouse.model_status import select_models
+from training.warehouse.tables import ensure_tables, observations, validations
 
 PAGES_DIR = "trainguard"
-DRIFT_SCORES = ("expect_column_psi_to_be_less_than", "expect_column_js_distance_to_be_less_than")
 NAV_MARKER = "<!-- trainguard-nav -->"
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222} table{border-collapse:collapse}
 td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left;font-size:.9rem}
-.pass a,.warn a,.fail a{color:inherit}.pass{color:#17803d}
-.warn{color:#b26a00;font-weight:600}.fail{color:#c62828;font-weight:600} nav a{margin-right:1rem}
-figure{display:inline-block;margin:0 1rem 1.5rem 0} figcaption{font-size:.85rem}
+.pass{color:#17803d}.warn{color:#b26a00;font-weight:600}.fail{color:#c62828;font-weight:600}
+nav a{margin-right:1rem} figure{display:inline-block;margin:0 1rem 1.5rem 0;vertical-align:top}
+figcaption{font-size:.85rem;max-width:470px} svg text{fill:#333} svg .value{font-weight:600}
 """
 
 
@@ -37,19 +38,23 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def _link(site: Path, page: str | None, here: Path, label: str) -> str:
-    """A link from ``here`` (in the final site) to a recorded page, if it is still in ``site``."""
+def _link(site: Path, page: str | None, here: Path, label: str, css: str = "", anchor: str = "") -> str:
+    """A link from ``here`` (in the final site) to a recorded page, if it is still in ``site``.
+
+    ``css`` goes on the link itself (a link's own colour wins over its container's); a label
+    without a page gets it on a span."""
+    text = html.escape(label)
     if not page:
-        return html.escape(label)
+        return f"<span class='{css}'>{text}</span>"
     final = here.parent.parent
     try:
         inside = Path(page.removeprefix("file://")).relative_to(final)
     except ValueError:
-        return html.escape(label)
+        return f"<span class='{css}'>{text}</span>"
     if not (site / inside).is_file():
-        return f"{html.escape(label)} (page pruned)"
-    relative = os.path.relpath(final / inside, here.parent)
-    return f"<a href='{html.escape(Path(relative).as_posix())}'>{html.escape(label)}</a>"
+        return f"<span class='{css}'>{text} (page pruned)</span>"
+    relative = Path(os.path.relpath(final / inside, here.parent)).as_posix()
+    return f"<a class='{css}' href='{html.escape(relative + anchor)}'>{text}</a>"
 
 
 def _verdict(row: dict | None) -> tuple[str, str]:
@@ -63,7 +68,9 @@ def _verdict(row: dict | None) -> tuple[str, str]:
 
 def _cell(site: Path, here: Path, checkpoint: str, row: dict) -> str:
     css, verdict = _verdict(row)
-    return f"<span class='{css}'>{_link(site, row['docs_page'], here, checkpoint + ': ' + verdict)}</span>"
+    # A page with failed expectations (failures or warnings) opens on them (``gx_pages``).
+    anchor = f"#{FAILED_ANCHOR}" if css in ("fail", "warn") else ""
+    return _link(site, row["docs_page"], here, f"{checkpoint}: {verdict}", css, anchor)
 
 
 def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> str:
@@ -71,8 +78,8 @@ def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> 
     here = (final_site or site) / PAGES_DIR / "runs.html"
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(sa.select(validations).order_by(validations.c.run_at))]
-        trained = [r._asdict() for r in conn.execute(sa.select(models))]
-        live = {r.model_id for r in conn.execute(sa.select(production.c.model_id))}
+        # One derived status per model (production, retired, candidate, rejected, unchecked).
+        trained = [r._asdict() for r in conn.execute(select_models())]
     latest: dict[tuple[str, str], dict] = {}
     for row in rows:
         latest[(row["checkpoint"], row["batch_value"])] = row
@@ -89,8 +96,7 @@ def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> 
         for model in by_day.get(day, []):
             checks = [r for (c, v), r in latest.items() if v == model["model_id"]]
             verdicts = [_cell(site, here, r["checkpoint"], r) for r in checks] or ["not validated"]
-            star = " <b>(production)</b>" if model["model_id"] in live else ""
-            model_cells.append(f"{html.escape(model['model_id'])} [{model['status']}]{star}: {', '.join(verdicts)}")
+            model_cells.append(f"{html.escape(model['model_id'])} [{model['status']}]: {', '.join(verdicts)}")
         lines.append(
             f"<tr><td>{html.escape(day)}</td><td>{'<br>'.join(data)}</td><td>{'<br>'.join(model_cells)}</td></tr>"
         )
@@ -98,79 +104,55 @@ def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> 
     return _page("Runs: data and model validations by day", "".join(lines))
 
 
-def _thresholds(gx_root: Path) -> dict[tuple[str, str, str | None], list[float]]:
-    """(suite, expectation type, column) -> threshold lines from the suites on disk."""
-    found: dict[tuple[str, str, str | None], list[float]] = {}
-    for path in (gx_root / "expectations").glob("*.json"):
-        try:
-            suite = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        for e in suite.get("expectations", []):
-            kwargs, type_ = e.get("kwargs", {}), e.get("type", "")
-            # "threshold" is on the chart's scale only for drift scores; elsewhere it is a ratio.
-            keys = ["min_value", "max_value"] + (["threshold"] if type_ in DRIFT_SCORES else [])
-            lines = [kwargs[k] for k in keys if isinstance(kwargs.get(k), int | float)]
-            if lines:
-                found[(suite.get("name", path.stem), type_, kwargs.get("column") or kwargs.get("metric"))] = lines
-    return found
-
-
-def _svg(points: list[dict], limits: list[float], width: int = 420, height: int = 160) -> str:
-    values = [p["observed"] for p in points] + limits
-    low, high = min(values), max(values)
-    span = (high - low) or abs(high) or 1.0
-    low, high = low - 0.08 * span, high + 0.08 * span
-
-    def y(v: float) -> float:
-        return round(height - 20 - (v - low) / (high - low) * (height - 30), 1)
-
-    step = (width - 50) / max(len(points) - 1, 1)
-    xs = [round(45 + i * step, 1) for i in range(len(points))]
-    path = " ".join(f"{x},{y(p['observed'])}" for x, p in zip(xs, points, strict=True))
-    parts = [f"<svg width='{width}' height='{height}' role='img'>"]
-    for limit in limits:
-        parts.append(
-            f"<line x1='45' x2='{width - 5}' y1='{y(limit)}' y2='{y(limit)}' stroke='#c62828' stroke-dasharray='4 3'/>"
-            f"<text x='2' y='{y(limit) + 4}' font-size='10' fill='#c62828'>{limit:.4g}</text>"
-        )
-    parts.append(f"<polyline fill='none' stroke='#1565c0' stroke-width='1.5' points='{path}'/>")
-    for x, p in zip(xs, points, strict=True):
-        color = "#17803d" if p["success"] else "#c62828"
-        label = html.escape(f"{p['batch_value']}: {p['observed']:.6g}")
-        parts.append(f"<circle cx='{x}' cy='{y(p['observed'])}' r='3' fill='{color}'><title>{label}</title></circle>")
-    parts.append(
-        f"<text x='45' y='{height - 4}' font-size='10'>{html.escape(points[0]['batch_value'])}</text>"
-        f"<text x='{width - 5}' y='{height - 4}' font-size='10' text-anchor='end'>"
-        f"{html.escape(points[-1]['batch_value'])}</text></svg>"
-    )
-    return "".join(parts)
-
-
 def history_file(checkpoint: str) -> str:
     return "history-" + re.sub(r"[^A-Za-z0-9_.-]", "_", checkpoint) + ".html"
 
 
-def history_pages(engine: sa.Engine, gx_root: Path, last: int = 365) -> dict[str, str]:
-    """``history.html`` (one line per suite) and a page per suite with a chart per recorded
-    value (latest observation per day or model, the last ``last`` of them) and its thresholds."""
+def _series(engine: sa.Engine) -> tuple[dict[tuple[str, str, str, str | None], dict[str, Point]], set[str]]:
+    """(checkpoint, suite, expectation type, column) -> x -> the latest observation there, and
+    the checkpoints that validate models. A model's observation is placed on its training day
+    (the model validated last for a day wins): models are compared by when they were trained
+    for, which a model id does not tell."""
     with engine.connect() as conn:
         rows = [r._asdict() for r in conn.execute(sa.select(observations).order_by(observations.c.run_at))]
-    series: dict[tuple[str, str, str, str | None], dict[str, dict]] = defaultdict(dict)
+        trained = {r.model_id: r.trained_for for r in conn.execute(select_models())}
+    series: dict[tuple[str, str, str, str | None], dict[str, Point]] = defaultdict(dict)
+    by_model: set[str] = set()
     for row in rows:
-        series[(row["checkpoint"], row["suite"], row["expectation_type"], row["column_name"])][row["batch_value"]] = row
-    limits = _thresholds(gx_root)
+        value, day = row["batch_value"], trained.get(row["batch_value"])
+        if day is not None:
+            by_model.add(row["checkpoint"])
+        hover = f"{day} (model {value})" if day else value
+        point = Point(day or value, row["observed"], bool(row["success"]), hover)
+        series[(row["checkpoint"], row["suite"], row["expectation_type"], row["column_name"])][point.x] = point
+    return series, by_model
+
+
+def history_pages(engine: sa.Engine, gx_root: Path, last: int = 365) -> dict[str, str]:
+    """``history.html`` (one line per suite) and a page per suite with a chart per recorded
+    value (latest observation per day or training day, the last ``last`` of them) and its thresholds."""
+    series, by_model = _series(engine)
+    limits = thresholds(gx_root)
     sections: dict[str, list[str]] = defaultdict(list)
     failures: dict[str, int] = defaultdict(int)
-    for (checkpoint, suite, type_, column), by_batch in sorted(series.items(), key=lambda kv: tuple(map(str, kv[0]))):
-        points = [by_batch[k] for k in sorted(by_batch)][-last:]
+    for (checkpoint, suite, type_, column), by_x in sorted(series.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        points = [by_x[k] for k in sorted(by_x)][-last:]
         title = type_.removeprefix("expect_") + (f" [{column}]" if column else "")
-        failed = sum(not p["success"] for p in points)
+        failed = sum(not p.success for p in points)
         failures[checkpoint] += failed
-        chart = _svg(points, limits.get((suite, type_, column), []))
-        caption = f"{html.escape(title)}: {len(points)} runs, {failed} failed"
+        x_title = "training day of the model" if checkpoint in by_model else "day"
+        lines, note = limits.get((suite, type_, column), ([], ""))
+        chart = svg(points, lines, x_title)
+        span = f"{points[0].x} to {points[-1].x}" if len(points) > 1 else points[0].x
+        runs = f"{len(points)} run{'s' * (len(points) != 1)}"
+        caption = f"<b>{html.escape(title)}</b>: {runs} ({html.escape(span)}), {failed} failed"
+        caption += f"; {html.escape(note)}" if note else ""
         sections[checkpoint].append(f"<figure>{chart}<figcaption>{caption}</figcaption></figure>")
-    note = "<p>Recorded values per run (latest per day or model); dashed red lines are the suite's thresholds.</p>"
+    note = (
+        "<p>The value recorded by each run (the latest per day; for models, per training day). Dashed red "
+        "lines are the suite's thresholds, grey ones its reference values; red points failed. Hover a point "
+        "for its value.</p>"
+    )
     pages = {history_file(c): _page(f"History of {c}", note + "".join(figs)) for c, figs in sorted(sections.items())}
     listing = "".join(
         f"<li><a href='{history_file(c)}'>{html.escape(c)}</a>: {len(figs)} charts, {failures[c]} failed values</li>"
