@@ -368,7 +368,9 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("query", "back_before_recording"), [(1, False), (5, False), (5, True)])
+# The day's one query of the table is the bundled scan (every metric of the suite in one
+# statement, no query for unexpected values known to be none): the cut comes there.
+@pytest.mark.parametrize(("query", "back_before_recording"), [(1, False), (1, True)])
 def test_connection_cut_mid_checkpoint_is_a_one_line_error_and_records_no_pass(
     pg_project, tmp_path, query, back_before_recording
 ):

@@ -13,11 +13,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from training.cli import airflow, checkpoint, data, demo, docs, model, pipeline, suite
+from training.cli import airflow, checkpoint, data, demo, docs, model, pipeline, suite, validation
 from training.cli.options import EXIT_USAGE, Parser
 from training.core.errors import TrainguardError
 
-GROUPS = (checkpoint, data, suite, docs, demo, airflow, pipeline, model)
+GROUPS = (checkpoint, data, suite, validation, docs, demo, airflow, pipeline, model)
 # The only commands that may create a SQLite warehouse that does not exist yet; every other
 # command reads an existing one, and a mistyped path must not leave an empty warehouse behind.
 # `airflow standalone` starts the scheduler whose DAG tasks create it as the library does.
