@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import sqlalchemy as sa
 
 from training.core.errors import TrainguardError, WarehouseError
-from training.warehouse.files import merged_dtype, read_chunks
+from training.warehouse.files import merged_dtype, read_ahead, read_chunks
 from training.warehouse.writer import write_parts
 
 if TYPE_CHECKING:
@@ -217,11 +217,13 @@ class MixedTypes:
             counts[0] += len(present)
             if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
                 continue
-            bad = pd.to_numeric(present, errors="coerce").isna()
-            if bad.any():
-                counts[1] += int(bad.sum())
+            # Each distinct value parsed once (a text column repeats its categories).
+            distinct = present.value_counts(sort=False)
+            words = distinct[pd.to_numeric(distinct.index.to_series(), errors="coerce").isna().to_numpy()]
+            if len(words):
+                counts[1] += int(words.sum())
                 if counts[2] is None:
-                    row = present.index[bad.to_numpy()][0]
+                    row = present.index[present.isin(words.index).to_numpy()][0]
                     counts[2] = (int(row), values.loc[row])
 
     def check(self, text_columns: set[str] | None = None) -> None:
@@ -386,9 +388,10 @@ class _Days:
         return dict(zip(distinct.tolist(), days.tolist(), strict=True))
 
 
-def _parts(
-    path: Path, date_column: str, date_format: str | None, dtypes: dict[str, str]
-) -> Iterator[tuple[dt.date, pd.DataFrame]]:
+_Part = tuple[dt.date, "pd.DataFrame"]
+
+
+def _parts(path: Path, date_column: str, date_format: str | None, dtypes: dict[str, str]) -> Iterator[_Part]:
     """The file's rows as (day, rows) parts, chunk by chunk, checked as ``load_file`` promises.
     The first chunk is read and checked here, before anything is written; the parts raise
     ``_Reread`` when a chunk reads a column as another type than the first chunk did."""
@@ -404,7 +407,7 @@ def _parts(
 
 def _checked_parts(
     chunks: Iterator[pd.DataFrame], path: Path, date_column: str, date_format: str | None
-) -> Iterator[tuple[dt.date, pd.DataFrame]]:
+) -> Iterator[_Part]:
     import pandas as pd
 
     kinds: dict[str, list[Any]] = {}
@@ -451,7 +454,7 @@ def load_file(
     dtypes: dict[str, str] = {}
     while True:
         try:
-            parts = _parts(path, date_column, date_format, dtypes)
+            parts = read_ahead(_parts(path, date_column, date_format, dtypes))
             return write_parts(engine, table, date_column, parts, replace=replace)
         except _Reread as again:
             dtypes.update(again.dtypes)

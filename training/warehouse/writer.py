@@ -31,13 +31,14 @@ def _sql_type(series: pd.Series) -> sa.types.TypeEngine:
     return sa.Text()
 
 
-def _create_table(conn: sa.Connection, table: str, date_column: str, frame: pd.DataFrame) -> None:
+def _create_table(conn: sa.Connection, table: str, date_column: str, frame: pd.DataFrame) -> sa.Index:
+    """Create ``table`` for ``frame``'s columns; return its date index, to be created once the
+    rows are in (one sort of the whole table is faster than updating the index row by row)."""
     columns = [sa.Column(date_column, sa.Text(), nullable=False)]
     columns += [sa.Column(name, _sql_type(frame[name])) for name in frame.columns if name != date_column]
-    meta = sa.MetaData()
-    sa_table = sa.Table(table, meta, *columns)
-    sa.Index(f"ix_{table}_{date_column}", sa_table.c[date_column])
-    meta.create_all(conn)
+    sa_table = sa.Table(table, sa.MetaData(), *columns)
+    sa_table.create(conn)
+    return sa.Index(f"ix_{table}_{date_column}", sa_table.c[date_column])
 
 
 def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
@@ -81,11 +82,16 @@ def _check_column_types(conn: sa.Connection, table: str, day: dt.date, frame: pd
         values = frame[name].dropna()
         if kind is None or values.empty:
             continue
+        if pd.api.types.is_bool_dtype(values):
+            continue  # true and false: booleans, and the integers 1 and 0
         if kind == "booleans":
-            bad = ~values.map(lambda v: isinstance(v, bool) or v in (0, 1)).astype(bool)
-        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            if pd.api.types.is_numeric_dtype(values):
+                bad = ~values.isin([0, 1])
+            else:
+                bad = ~values.map(lambda v: isinstance(v, bool) or v in (0, 1)).astype(bool)
+        elif pd.api.types.is_numeric_dtype(values):
+            # A fraction in an integer column (an infinity equals its own rounding: not one).
             bad = values != values.round() if kind == "integers" else pd.Series(False, index=values.index)
-            bad = bad & values.map(lambda v: abs(v) != float("inf")).astype(bool)
         else:
             numbers = pd.to_numeric(values, errors="coerce")
             bad = numbers.isna()
@@ -189,12 +195,13 @@ def write_parts(
     with load_transaction(engine, table) as conn:
         # Looked up under the lock: a load that just committed has created the table.
         existed = sa.inspect(conn).has_table(table)
+        index = None
         for day, frame in parts:
             for name in frame.columns:
                 check_identifier(str(name), "column")
             frame = _with_day(frame, date_column, day)
-            if not sa.inspect(conn).has_table(table):
-                _create_table(conn, table, date_column, frame)
+            if not existed and index is None:
+                index = _create_table(conn, table, date_column, frame)
             else:
                 _check_column_types(conn, table, day, frame)
                 _add_missing_columns(conn, table, frame)
@@ -205,11 +212,9 @@ def write_parts(
                 )
             _insert(conn, table, frame)
             written[day] = written.get(day, 0) + len(frame)
+        if index is not None:
+            index.create(conn)
     return written
-
-
-# COPY's NULL marker: text equal to it goes through INSERT instead (``_copyable``).
-_COPY_NULL = "\\N"
 
 
 def _insert(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
@@ -223,9 +228,9 @@ def _insert(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
 
 def _copyable(values: pd.Series, column_type: sa.types.TypeEngine | None) -> bool:
     """Whether the CSV text of ``values`` makes ``COPY`` store exactly what ``to_sql`` would:
-    numbers into a numeric column, booleans into a boolean one, strings into a text one (and
-    no string equal to the NULL marker). Anything else (a boolean into a text column, which
-    ``to_sql`` stores as ``true``; mixed objects) goes through ``to_sql``."""
+    numbers into a numeric column, booleans into a boolean one, strings into a text one.
+    Anything else (a boolean into a text column, which ``to_sql`` stores as ``true``; objects
+    of mixed types) goes through ``to_sql``."""
     import pandas as pd
 
     if isinstance(column_type, sa.Boolean):
@@ -234,31 +239,37 @@ def _copyable(values: pd.Series, column_type: sa.types.TypeEngine | None) -> boo
         return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if not isinstance(column_type, sa.String):
         return False
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+    if isinstance(values.dtype, pd.StringDtype):
+        return True  # strings (or missing) by construction
+    if values.dtype != object:
         return False
-    if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype):
-        return False
-    present = values.dropna()
-    return bool(present.map(lambda v: type(v) is str).all()) and not (present == _COPY_NULL).any()
+    return bool(values.dropna().map(lambda v: type(v) is str).all())
 
 
 def _copy(conn: sa.Connection, table: str, frame: pd.DataFrame, types: dict[str, sa.types.TypeEngine]) -> None:
-    """``COPY table (columns) FROM STDIN`` of ``frame`` as CSV. Integral floats going into an
-    integer column are written as integers (``to_sql`` lets PostgreSQL cast them; COPY would
-    refuse ``3.0``); ``_check_column_types`` has refused fractions there already."""
+    """``COPY table (columns) FROM STDIN`` of ``frame`` as CSV written by Arrow: every value
+    quoted and missing ones not, so that an empty text stays empty and a missing value is NULL;
+    floats in their shortest exact form. Integral floats going into an integer column are
+    written as integers (``to_sql`` lets PostgreSQL cast them; COPY would refuse ``3.0``);
+    ``_check_column_types`` has refused fractions there already."""
     import io
 
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as arrow_csv
 
     for name in frame.columns:
         if isinstance(types.get(name), sa.Integer) and pd.api.types.is_float_dtype(frame[name]):
             frame = frame.assign(**{name: frame[name].astype("Int64")})
+    text = io.BytesIO()
+    options = arrow_csv.WriteOptions(include_header=False, quoting_style="all_valid")
+    arrow_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), text, options)
+    text.seek(0)
     columns = ", ".join(quote(conn.engine, str(name)) for name in frame.columns)
-    text = frame.to_csv(index=False, header=False, na_rep=_COPY_NULL)
-    statement = f"COPY {quote(conn.engine, table)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '{_COPY_NULL}')"
+    statement = f"COPY {quote(conn.engine, table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.copy_expert(statement, io.StringIO(text))
+        cursor.copy_expert(statement, text, size=1 << 20)
     except conn.dialect.dbapi.Error as exc:
         # As SQLAlchemy wraps the driver's errors of the statements it runs itself.
         raise sa.exc.DBAPIError.instance(statement, None, exc, conn.dialect.dbapi.Error) from exc
