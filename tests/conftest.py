@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The two test workers share two cores: one OpenMP thread each (scikit-learn's gradient boosting
+# otherwise starts a thread per core in each worker, and four threads fight for two cores).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # pytest imports this file as ``conftest`` and test modules import it again as
 # ``tests.conftest``: the second import must reuse the session's folder, not make a new one.
 if os.environ.get("TRAINGUARD_TEST_SESSION_PID") == str(os.getpid()):
