@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from training.cli.options import EXIT_OK, add_command, json_flag, parse_date, print_json
+from training.cli.removal import NothingDeletedError, set_aside
 from training.core.errors import NotFoundError, TrainguardError
 
 if TYPE_CHECKING:
@@ -100,41 +101,6 @@ def _confirmed(records: Sequence[RecordedValidation], yes: bool) -> None:
         raise TrainguardError("not confirmed; nothing was deleted")
 
 
-class _NothingDeletedError(TrainguardError):
-    """A deletion refused before anything changed; its message says so."""
-
-
-@contextlib.contextmanager
-def _set_aside(paths: Sequence[Path], what: str) -> Iterator[None]:
-    """Rename ``paths`` beside themselves (a name no GX store lists) for the block; if the block
-    fails they are renamed back, else deleted. A rename that fails undoes the others."""
-    moved: list[tuple[Path, Path]] = []
-
-    def put_back() -> None:
-        for path, aside in reversed(moved):
-            with contextlib.suppress(OSError):
-                os.replace(aside, path)
-
-    try:
-        for path in paths:
-            aside = path.with_name(f".{path.name}.deleting-{os.getpid()}")
-            os.replace(path, aside)
-            moved.append((path, aside))
-    except OSError as exc:
-        put_back()
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise _NothingDeletedError(f"cannot delete {what}: {exc.strerror or exc}{where}; nothing was deleted") from None
-    try:
-        yield
-    except BaseException:
-        put_back()
-        raise
-    for path, aside in moved:
-        with contextlib.suppress(OSError):
-            aside.unlink()
-        _drop_empty_folders(path.parent)
-
-
 def _drop_empty_folders(folder: Path) -> None:
     """A result's run-time and run-name folders are left empty by its deletion: remove them."""
     for _ in range(2):
@@ -192,7 +158,7 @@ def delete_validations(
     what = f"{len(records)} recorded validation(s)"
     with site_dir.locked(site, exclusive=True) if rebuild else contextlib.nullcontext():
         files = _files(settings, engine, records)  # under the lock: a build may swap the pages' folder
-        with _caches_kept(settings.gx_root / "uncommitted"), _set_aside(files, what):
+        with _caches_kept(settings.gx_root / "uncommitted"), set_aside(files, what):
             removed = delete_records(engine, records)
             try:
                 if rebuild:
@@ -200,6 +166,8 @@ def delete_validations(
             except BaseException as exc:
                 _put_back(engine, removed, exc, restore_records)
                 raise
+        for path in files:
+            _drop_empty_folders(path.parent)
     return removed, files, rebuild
 
 
@@ -207,7 +175,7 @@ def _put_back(engine: sa.Engine, removed: RemovedRecords, failure: BaseException
     try:
         restore(engine, removed)
     except Exception as again:
-        raise _NothingDeletedError(
+        raise NothingDeletedError(
             f"the site could not be rebuilt ({type(failure).__name__}: {failure}) and the deleted records could "
             f"not be put back ({type(again).__name__}: {again}); their results and pages were kept"
         ) from failure
@@ -223,7 +191,7 @@ def cmd_validation_delete(args: argparse.Namespace) -> int:
     _confirmed(records, args.yes)
     try:
         removed, files, rebuilt = delete_validations(settings, engine, records)
-    except _NothingDeletedError:
+    except NothingDeletedError:
         raise
     except TimeoutError as exc:
         raise TrainguardError(f"validations not deleted: {exc.strerror}; nothing was deleted") from None

@@ -26,49 +26,26 @@ from typing import Any
 
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
+from training.gx_speedups.column_partials import rewrite_partial
 from training.gx_speedups.one_bundle import column_type
-from training.gx_speedups.registry import inactive, is_active
+from training.gx_speedups.registry import inactive
 
 _METRIC = "column.standard_deviation"
 _PARTIAL = f"{_METRIC}.aggregate_fn"
-_SQL_ENGINE = "SqlAlchemyExecutionEngine"
 _PREFIX = "trainguard-int4-stddev:"
 INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 
 
 @functools.cache
 def install() -> None:
-    _partial()
+    rewrite_partial(_PARTIAL, _deviation)
     _decoded()
 
 
-def _partial() -> None:
-    from great_expectations.expectations.registry import _registered_metrics
-
-    providers = _registered_metrics[_PARTIAL]["providers"]
-    provider_cls, original = providers[_SQL_ENGINE]
-
-    @functools.wraps(original)  # keeps GX's partial-function markers (metric_fn_type, ...)
-    def deviation(
-        cls: Any,
-        execution_engine: Any,
-        metric_domain_kwargs: dict,
-        metric_value_kwargs: dict,
-        metrics: dict,
-        runtime_configuration: dict,
-    ) -> tuple:
-        found = original(
-            cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration
-        )
-        if not is_active():
-            return found
-        _, compute_domain_kwargs, accessor_domain_kwargs = found
-        column_name = accessor_domain_kwargs["column"]
-        if execution_engine.engine.dialect.name != "postgresql" or column_type(metrics, str(column_name)) != "BIGINT":
-            return found
-        return packed_deviation(sa.column(column_name)), compute_domain_kwargs, accessor_domain_kwargs
-
-    providers[_SQL_ENGINE] = (provider_cls, deviation)
+def _deviation(execution_engine: Any, metrics: dict, column_name: str) -> Any | None:
+    if execution_engine.engine.dialect.name == "postgresql" and column_type(metrics, str(column_name)) == "BIGINT":
+        return packed_deviation(sa.column(column_name))
+    return None
 
 
 def packed_deviation(column: Any) -> Any:

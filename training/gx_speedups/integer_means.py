@@ -20,47 +20,27 @@ from typing import Any
 
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
+from training.gx_speedups.column_partials import rewrite_partial
 from training.gx_speedups.one_bundle import column_type
-from training.gx_speedups.registry import is_active
 
 _MEAN_PARTIAL = "column.mean.aggregate_fn"
-_SQL_ENGINE = "SqlAlchemyExecutionEngine"
 _INTEGER_TYPES = ("SMALLINT", "INTEGER", "BIGINT")
 
 
 @functools.cache
 def install() -> None:
-    from great_expectations.expectations.registry import _registered_metrics
+    rewrite_partial(_MEAN_PARTIAL, _mean)
 
-    providers = _registered_metrics[_MEAN_PARTIAL]["providers"]
-    provider_cls, original = providers[_SQL_ENGINE]
 
-    @functools.wraps(original)  # keeps GX's partial-function markers (metric_fn_type, ...)
-    def mean(
-        cls: Any,
-        execution_engine: Any,
-        metric_domain_kwargs: dict,
-        metric_value_kwargs: dict,
-        metrics: dict,
-        runtime_configuration: dict,
-    ) -> tuple:
-        found = original(
-            cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, runtime_configuration
-        )
-        if not is_active():
-            return found
-        _, compute_domain_kwargs, accessor_domain_kwargs = found
-        dialect = execution_engine.engine.dialect
-        column_name = accessor_domain_kwargs["column"]
-        if not (
-            dialect.name == "postgresql"
-            and dialect.driver == "psycopg2"
-            and column_type(metrics, str(column_name)) in _INTEGER_TYPES
-        ):
-            return found
-        return integer_mean(sa.column(column_name)), compute_domain_kwargs, accessor_domain_kwargs
-
-    providers[_SQL_ENGINE] = (provider_cls, mean)
+def _mean(execution_engine: Any, metrics: dict, column_name: str) -> Any | None:
+    dialect = execution_engine.engine.dialect
+    if (
+        dialect.name == "postgresql"
+        and dialect.driver == "psycopg2"
+        and column_type(metrics, str(column_name)) in _INTEGER_TYPES
+    ):
+        return integer_mean(sa.column(column_name))
+    return None
 
 
 def integer_mean(column: Any) -> Any:

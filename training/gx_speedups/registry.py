@@ -115,7 +115,7 @@ SPEEDUPS: tuple[Speedup, ...] = (
     ),
 )
 # Helpers of the wrappers above, not wrappers themselves.
-HELPERS = ("registry", "suite_pages")
+HELPERS = ("registry", "suite_pages", "column_partials")
 
 _ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("trainguard_gx_speedups", default=False)
 _state: dict[str, Any] = {}
