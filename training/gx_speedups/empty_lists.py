@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from training.gx_speedups.one_bundle import adjust_dependencies
 from training.gx_speedups.registry import is_active
 
 _VALUES = ".unexpected_values"
@@ -43,28 +44,17 @@ def _count_before_values() -> None:
     from great_expectations.expectations.metrics.map_metric_provider import ColumnMapMetricProvider
     from great_expectations.validator.metric_configuration import MetricConfiguration
 
-    dependencies = ColumnMapMetricProvider._get_evaluation_dependencies.__func__
+    def with_count(metric: Any, execution_engine: Any, found: dict) -> None:
+        name = metric.metric_name
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine) and name.endswith(_VALUES):
+            value_kwargs = {k: v for k, v in metric.metric_value_kwargs.items() if k != "result_format"}
+            found[_DEPENDENCY] = MetricConfiguration(
+                metric_name=name.removesuffix(_VALUES) + _COUNT,
+                metric_domain_kwargs=metric.metric_domain_kwargs,
+                metric_value_kwargs=value_kwargs,
+            )
 
-    def with_count(
-        cls: Any,
-        metric: Any,
-        configuration: Any = None,
-        execution_engine: Any = None,
-        runtime_configuration: Any = None,
-    ) -> dict:
-        found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
-        if is_active() and isinstance(execution_engine, SqlAlchemyExecutionEngine):
-            name = metric.metric_name
-            if name.endswith(_VALUES):
-                value_kwargs = {k: v for k, v in metric.metric_value_kwargs.items() if k != "result_format"}
-                found[_DEPENDENCY] = MetricConfiguration(
-                    metric_name=name.removesuffix(_VALUES) + _COUNT,
-                    metric_domain_kwargs=metric.metric_domain_kwargs,
-                    metric_value_kwargs=value_kwargs,
-                )
-        return found
-
-    ColumnMapMetricProvider._get_evaluation_dependencies = classmethod(with_count)
+    adjust_dependencies(ColumnMapMetricProvider, "_get_evaluation_dependencies", with_count)
 
 
 def _no_query_when_none() -> None:

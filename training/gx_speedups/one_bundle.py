@@ -128,12 +128,13 @@ def _span_metrics(graph: Any) -> list[tuple[str, str, dict]]:
     return found
 
 
-def _without_dependencies(owner: Any, attribute: str, unneeded: Any) -> None:
-    """Wrap the dependencies classmethod ``attribute`` of metric provider ``owner`` so that it
-    leaves out the names ``unneeded(metric, execution_engine)`` returns."""
+def adjust_dependencies(owner: Any, attribute: str, adjust: Any) -> None:
+    """Wrap the dependencies classmethod ``attribute`` of metric provider ``owner``: inside
+    ``active()``, ``adjust(metric, execution_engine, found)`` may change the dependencies
+    ``found`` (a dict of name -> metric configuration) before GX uses them."""
     dependencies = getattr(owner, attribute).__func__
 
-    def without(
+    def adjusted(
         cls: Any,
         metric: Any,
         configuration: Any = None,
@@ -141,13 +142,21 @@ def _without_dependencies(owner: Any, attribute: str, unneeded: Any) -> None:
         runtime_configuration: Any = None,
     ) -> dict:
         found = dependencies(cls, metric, configuration, execution_engine, runtime_configuration)
-        if not is_active():
-            return found
-        for name in unneeded(metric, execution_engine):
-            found.pop(name, None)
+        if is_active():
+            adjust(metric, execution_engine, found)
         return found
 
-    setattr(owner, attribute, classmethod(without))
+    setattr(owner, attribute, classmethod(adjusted))
+
+
+def _without_dependencies(owner: Any, attribute: str, unneeded: Any) -> None:
+    """``adjust_dependencies`` that leaves out the names ``unneeded(metric, execution_engine)`` returns."""
+
+    def leave_out(metric: Any, execution_engine: Any, found: dict) -> None:
+        for name in unneeded(metric, execution_engine):
+            found.pop(name, None)
+
+    adjust_dependencies(owner, attribute, leave_out)
 
 
 def _stddev_without_mean() -> None:

@@ -41,14 +41,21 @@ def _create_table(conn: sa.Connection, table: str, date_column: str, frame: pd.D
     return sa.Index(f"ix_{table}_{date_column}", sa_table.c[date_column])
 
 
-def _add_missing_columns(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
-    present = {c["name"] for c in sa.inspect(conn).get_columns(table)}
-    for name in frame.columns:
-        if name not in present:
-            type_sql = _sql_type(frame[name]).compile(dialect=conn.dialect)
-            conn.execute(
-                sa.text(f"ALTER TABLE {quote(conn.engine, table)} ADD COLUMN {quote(conn.engine, name)} {type_sql}")
-            )
+def _column_types(conn: sa.Connection, table: str) -> dict[str, sa.types.TypeEngine]:
+    return {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
+
+
+def _add_missing_columns(
+    conn: sa.Connection, table: str, frame: pd.DataFrame, types: dict[str, sa.types.TypeEngine]
+) -> bool:
+    """Add ``frame``'s columns that ``table`` (whose columns are ``types``) lacks; whether any."""
+    missing = [name for name in frame.columns if name not in types]
+    for name in missing:
+        type_sql = _sql_type(frame[name]).compile(dialect=conn.dialect)
+        conn.execute(
+            sa.text(f"ALTER TABLE {quote(conn.engine, table)} ADD COLUMN {quote(conn.engine, name)} {type_sql}")
+        )
+    return bool(missing)
 
 
 def _kind(column_type: sa.types.TypeEngine) -> str | None:
@@ -63,7 +70,9 @@ def _kind(column_type: sa.types.TypeEngine) -> str | None:
     return None
 
 
-def _check_column_types(conn: sa.Connection, table: str, day: dt.date, frame: pd.DataFrame) -> None:
+def _check_column_types(
+    conn: sa.Connection, table: str, day: dt.date, frame: pd.DataFrame, types: dict[str, sa.types.TypeEngine]
+) -> None:
     """Refuse new rows that the table's existing columns cannot hold as their type, where the
     database would change them or refuse them with a driver error: PostgreSQL rounds 2.5 into a
     BIGINT without a word (and refuses text in a numeric column).
@@ -76,7 +85,6 @@ def _check_column_types(conn: sa.Connection, table: str, day: dt.date, frame: pd
     if conn.dialect.name == "sqlite":
         return
 
-    types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
     for name in frame.columns:
         kind = _kind(types[name]) if name in types else None
         values = frame[name].dropna()
@@ -196,30 +204,33 @@ def write_parts(
         # Looked up under the lock: a load that just committed has created the table.
         existed = sa.inspect(conn).has_table(table)
         index = None
+        # The table's columns, read again only when this load adds some (it holds the lock).
+        types = _column_types(conn, table) if existed else None
         for day, frame in parts:
             for name in frame.columns:
                 check_identifier(str(name), "column")
             frame = _with_day(frame, date_column, day)
-            if not existed and index is None:
+            if types is None:
                 index = _create_table(conn, table, date_column, frame)
+                types = _column_types(conn, table)
             else:
-                _check_column_types(conn, table, day, frame)
-                _add_missing_columns(conn, table, frame)
+                _check_column_types(conn, table, day, frame, types)
+                if _add_missing_columns(conn, table, frame, types):
+                    types = _column_types(conn, table)
             if existed and replace and day not in written:
                 conn.execute(
                     sa.text(f"DELETE FROM {quote(engine, table)} WHERE {quote(engine, date_column)} = :day"),
                     {"day": day_str(day)},
                 )
-            _insert(conn, table, frame)
+            _insert(conn, table, frame, types)
             written[day] = written.get(day, 0) + len(frame)
         if index is not None:
             index.create(conn)
     return written
 
 
-def _insert(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+def _insert(conn: sa.Connection, table: str, frame: pd.DataFrame, types: dict[str, sa.types.TypeEngine]) -> None:
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
-        types = {c["name"]: c["type"] for c in sa.inspect(conn).get_columns(table)}
         if all(_copyable(frame[name], types.get(name)) for name in frame.columns):
             _copy(conn, table, frame, types)
             return
