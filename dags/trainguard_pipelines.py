@@ -18,5 +18,5 @@ for _file in discover(_settings.pipelines_dir):
     if _file.spec is None:
         warnings.warn(f"pipeline skipped: {_file.error}", stacklevel=1)
         continue
-    _dag = build_dag(_file.spec, _settings.airflow_conn_id)
+    _dag = build_dag(_file.spec, _settings.airflow_conn_id, _settings.airflow_queue)
     globals()[_dag.dag_id] = _dag

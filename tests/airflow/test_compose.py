@@ -34,7 +34,7 @@ def test_stack_has_the_airflow_components_postgres_and_read_only_docs():
     services = COMPOSE["services"]
     assert {"postgres", "airflow-init", "docs", *AIRFLOW} <= set(services)
     env = services["airflow-scheduler"]["environment"]
-    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"  # LocalExecutor by default
     assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
     assert env["TRAINGUARD_WAREHOUSE_URL"].startswith("${TRAINGUARD_WAREHOUSE_URL:-postgresql+psycopg2://")
     for name, service in services.items():
@@ -45,6 +45,29 @@ def test_stack_has_the_airflow_components_postgres_and_read_only_docs():
     assert services["docs"]["ports"] == ["127.0.0.1:${DOCS_PORT:-8765}:8765"]
     for name in AIRFLOW:
         assert services[name]["depends_on"] == {"airflow-init": {"condition": "service_completed_successfully"}}
+
+
+def test_celery_profile_adds_redis_and_workers_that_share_only_the_gx_folder_and_model_store():
+    services = COMPOSE["services"]
+    assert services["redis"]["profiles"] == services["airflow-worker"]["profiles"] == ["celery"]
+    assert services["flower"]["profiles"] == ["flower"]
+    default = [name for name, service in services.items() if "profiles" not in service]
+    assert "redis" not in default and "airflow-worker" not in default  # `docker compose up` stays LocalExecutor
+    worker, scheduler = services["airflow-worker"], services["airflow-scheduler"]
+    # The worker runs the image and mounts exactly what the scheduler mounts: the project files,
+    # the GX folder's uncommitted part (results, site) and the model store.
+    assert worker["image"] == scheduler["image"] and worker["volumes"] == scheduler["volumes"]
+    assert {"gx-uncommitted:/opt/trainguard/great_expectations/uncommitted", "models:/opt/trainguard/var"} <= set(
+        worker["volumes"]
+    )
+    env = worker["environment"]
+    assert env == scheduler["environment"]
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == "${AIRFLOW_CELERY_BROKER_URL:-redis://redis:6379/0}"
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
+    # The worker consumes the queue trainguard's tasks are sent to.
+    assert worker["command"] == ["airflow", "celery", "worker", "--queues", env["TRAINGUARD_AIRFLOW_QUEUE"]]
+    assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert "AIRFLOW_EXECUTOR=CeleryExecutor" in (REPO / ".env.example").read_text()
 
 
 def test_every_referenced_file_exists():

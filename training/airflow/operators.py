@@ -83,9 +83,11 @@ class TrainguardCheckpointOperator(BaseOperator):
         self.data_docs_url: str | None = None
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from training.airflow.worker import log_where
         from training.core.errors import TrainguardError, WarehouseError
 
         try:
+            log_where(self.log, context)
             with _quiet_gx_info():
                 result = self._run()
         except WarehouseError as exc:

@@ -30,8 +30,10 @@ from training.model.pipeline_spec import PipelineSpec
 DAY = "{{ macros.ds_add(ds, -1) }}"
 
 
-def build_dag(spec: PipelineSpec, conn_id: str) -> DAG:
-    """The daily gate DAG of ``spec``; SQL checks use the Airflow connection ``conn_id``."""
+def build_dag(spec: PipelineSpec, conn_id: str, queue: str | None = None) -> DAG:
+    """The daily gate DAG of ``spec``; SQL checks use the Airflow connection ``conn_id``. With a
+    ``queue``, every task goes to that Celery queue (the workers that mount the GX folder and
+    the model store); otherwise to Airflow's default queue."""
     options = spec.airflow
     reference_day = f"{{{{ macros.ds_add(ds, -{1 + options.volume_days_back}) }}}}"
     start = options.start_date
@@ -41,7 +43,9 @@ def build_dag(spec: PipelineSpec, conn_id: str) -> DAG:
         start_date=pendulum.datetime(start.year, start.month, start.day, tz="UTC"),
         catchup=False,
         max_active_runs=1,
-        default_args={"retries": 0},
+        # On the tasks themselves: with only [operators] default_queue set, Airflow 3.3 still
+        # queued the task instances on "default" (seen with the CeleryExecutor).
+        default_args={"retries": 0, **({"queue": queue} if queue else {})},
         tags=["trainguard", spec.pipeline],
         doc_md=f"{spec.description}\n\nPipeline file: `{spec.source}`.\n\n{__doc__}",
         params={"pipeline": spec.pipeline},

@@ -8,6 +8,14 @@ import logging
 log = logging.getLogger(__name__)
 
 
+def _log_where() -> None:
+    from airflow.sdk import get_current_context
+
+    from training.airflow.worker import log_where
+
+    log_where(log, get_current_context())
+
+
 def _spec(pipeline: str):
     from training.core.settings import get_settings
     from training.pipelines.config import find_pipeline
@@ -23,6 +31,7 @@ def train(pipeline: str, day: str) -> str:
     from training.model.train import train_for_day
     from training.pipelines.checks import check_pipeline
 
+    _log_where()
     spec = _spec(pipeline)
     check_pipeline(spec, get_settings())
     ensure_model_checkpoint(spec.gate)
@@ -44,6 +53,7 @@ def promote(pipeline: str, model_id: str) -> str:
 
     from training.model.promotion import PromotionRefusedError, promote_if_validated
 
+    _log_where()
     spec = _spec(pipeline)
     try:
         result = promote_if_validated(spec.pipeline, spec.model_checkpoint_name, model_id)
@@ -58,6 +68,7 @@ def build_docs() -> str:
     from training.core.settings import get_settings
     from training.docs_site.build import build_docs as build
 
+    _log_where()
     index = build()
     log.info("Data Docs: %s (served at %s/index.html by 'trainguard docs serve')", index, get_settings().docs_url)
     return str(index)

@@ -39,6 +39,8 @@ class Settings:
     pipelines_dir: Path
     postgres_options: str = POSTGRES_OPTIONS
     gx_speedups: bool = True
+    # The Celery queue of every trainguard task (None: Airflow's [operators] default_queue).
+    airflow_queue: str | None = None
 
     @property
     def docs_url(self) -> str:
@@ -129,6 +131,23 @@ def _conn_id(env: dict[str, str]) -> str:
     return conn_id
 
 
+_QUEUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,199}")
+
+
+def _queue(env: dict[str, str]) -> str | None:
+    """``TRAINGUARD_AIRFLOW_QUEUE``: route trainguard's tasks to the workers that mount the GX
+    folder and the model store (``airflow celery worker --queues NAME``)."""
+    queue = (env.get("TRAINGUARD_AIRFLOW_QUEUE") or "").strip()
+    if not queue:
+        return None
+    if not _QUEUE.fullmatch(queue):
+        raise SettingsError(
+            "TRAINGUARD_AIRFLOW_QUEUE must be a queue name (letters, digits and _ . : @ -, at most 200). "
+            f"Got {queue!r} instead."
+        )
+    return queue
+
+
 def _postgres_options(env: dict[str, str]) -> str:
     """Session options as libpq's ``options`` takes them (``-c name=value`` or
     ``--name=value``); anything else would fail every PostgreSQL connection with a server error
@@ -193,6 +212,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         ),
         postgres_options=_postgres_options(env),
         gx_speedups=_switch(env, "TRAINGUARD_GX_SPEEDUPS", True),
+        airflow_queue=_queue(env),
     )
 
 
