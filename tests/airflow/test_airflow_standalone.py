@@ -59,6 +59,14 @@ def test_airflow_env_prints_the_embedded_defaults_and_keeps_yours(tmp_path, monk
     assert derived["AIRFLOW__API__WORKERS"] == "1"
     assert json.loads(derived["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"])["host"] == str(tmp_path / "warehouse.db")
     assert derived["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
+    # Tasks reach the execution API on the api-server's port, not on Airflow's fallback of 8080.
+    assert derived["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:8080/execution/"
+    monkeypatch.setenv("AIRFLOW__API__PORT", "9191")
+    assert standalone_env(settings)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:9191/execution/"
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "http://api.internal:8080/execution/")
+    assert standalone_env(settings)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://api.internal:8080/execution/"
+    monkeypatch.delenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL")
+    monkeypatch.delenv("AIRFLOW__API__PORT")
     proc = run_cli("airflow", "env", env=env)
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())

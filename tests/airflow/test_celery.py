@@ -95,6 +95,23 @@ def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str, timeout: floa
         time.sleep(0.5)
 
 
+@contextlib.contextmanager
+def _redis_keys_removed(queue: str) -> Iterator[None]:
+    """Leave the shared Redis as it was: the queue and kombu's bindings of it go afterwards."""
+    try:
+        yield
+    finally:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=6379)
+        try:
+            keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+            client.delete(*keys, *client.keys(f"{queue}\x06*"))
+            client.zrem("_kombu.binding_deadlines", queue)
+        finally:
+            client.close()
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """The project (PostgreSQL warehouse with the demo days, reference window validated), the
@@ -144,6 +161,7 @@ def stack(tmp_path_factory):
         worker_args = [str(BIN / "airflow"), "celery", "worker", "--queues", queue, "--concurrency", "2"]
         worker_args += ["--celery-hostname", f"trainguard-test-{secrets.token_hex(4)}@%h"]
         with (
+            _redis_keys_removed(queue),
             _process([str(BIN / "airflow"), "api-server", "--port", str(port)], scheduler, api_log) as api,
             _process(worker_args, worker, worker_log) as celery_worker,
         ):

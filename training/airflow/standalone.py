@@ -30,7 +30,12 @@ def standalone_env(settings: Settings) -> dict[str, str]:
     bin folder goes first on PATH: standalone starts its components as ``airflow ...``."""
     bin_dir = str(Path(sys.executable).parent)
     path = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    return airflow_env(settings, {**STANDALONE_DEFAULTS, **os.environ, "PATH": path})
+    env = airflow_env(settings, {**STANDALONE_DEFAULTS, **os.environ, "PATH": path})
+    if not env.get("AIRFLOW__CORE__EXECUTION_API_SERVER_URL") and not env.get("AIRFLOW__API__BASE_URL"):
+        # Tasks report to the execution API at [api] base_url, which Airflow takes to be
+        # localhost:8080 whatever AIRFLOW__API__PORT says: on another port every task failed.
+        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://localhost:{env['AIRFLOW__API__PORT']}/execution/"
+    return env
 
 
 def _group_alive(pgid: int) -> bool:
