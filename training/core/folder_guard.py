@@ -47,22 +47,25 @@ class FolderSnapshot:
         self.contents: dict[str, bytes] = {}
         if not self.root.is_dir():
             return
-        for folder, dirs, files in os.walk(self.root):
-            for name in dirs + files:
-                path = os.path.join(folder, name)
-                self.entries.add(path)
-                if os.path.islink(path):
-                    self.links[path] = os.readlink(path)
-        for path in self.entries:
-            if self._content_kept(path) and os.path.isfile(path) and not os.path.islink(path):
+        # One scandir pass: a folder of a year's validations holds thousands of entries, and
+        # every checkpoint run (and every day of a backfill) takes a snapshot.
+        kept = {os.path.join(self.root, name) for name in _CONTENT_KEPT}
+        uncommitted = os.path.join(self.root, "uncommitted")
+        for path, entry in _entries(str(self.root)):
+            self.entries.add(path)
+            if entry.is_symlink():
+                self.links[path] = os.readlink(path)
+            elif entry.is_file(follow_symlinks=False) and self._content_kept(path, kept, uncommitted):
                 with suppress(OSError):
-                    if os.path.getsize(path) <= _CONTENT_LIMIT:
+                    if entry.stat(follow_symlinks=False).st_size <= _CONTENT_LIMIT:
                         self.contents[path] = Path(path).read_bytes()
 
-    def _content_kept(self, path: str) -> bool:
-        relative = Path(path).relative_to(self.root)
-        top = relative.parts[0]
-        return top in _CONTENT_KEPT or (top == "uncommitted" and len(relative.parts) == 2)
+    @staticmethod
+    def _content_kept(path: str, kept: set[str], uncommitted: str) -> bool:
+        """Below a folder of :data:`_CONTENT_KEPT`, or a file directly in ``uncommitted/``."""
+        if any(path == top or path.startswith(top + os.sep) for top in kept):
+            return True
+        return os.path.dirname(path) == uncommitted
 
     def restore(self) -> None:
         """Undo whatever was written since :meth:`take`; raises OSError if that fails too."""
@@ -86,15 +89,24 @@ class FolderSnapshot:
 
     def _created(self) -> list[str]:
         """Entries that were not there at :meth:`take` (a new folder as a whole)."""
-        created = []
-        for folder, dirs, files in os.walk(self.root):
-            for name in dirs + files:
-                path = os.path.join(folder, name)
-                if path not in self.entries:
-                    created.append(path)
-                    if name in dirs:
-                        dirs.remove(name)
-        return created
+        return [path for path, _ in _entries(str(self.root), skip=self.entries)]
+
+
+def _entries(top: str, skip: set[str] | None = None) -> Iterator[tuple[str, os.DirEntry]]:
+    """Every entry below ``top`` (symlinks not followed). With ``skip``, only the entries not in
+    it, and nothing below a new folder (it goes as a whole)."""
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        # As os.walk: a folder that cannot be listed (gone, unreadable) is skipped.
+        with suppress(OSError), os.scandir(folder) as listing:
+            for entry in listing:
+                path = entry.path
+                new = skip is not None and path not in skip
+                if skip is None or new:
+                    yield path, entry
+                if not new and entry.is_dir(follow_symlinks=False):
+                    pending.append(path)
 
 
 @contextmanager

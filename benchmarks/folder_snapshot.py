@@ -1,0 +1,86 @@
+"""What does the GX folder's write guard cost a checkpoint run? Prints one table.
+
+    .venv/bin/python benchmarks/folder_snapshot.py                # 1 and 2 years of 2 suites
+    .venv/bin/python benchmarks/folder_snapshot.py --days 365     # a quick look
+
+Every ``checkpoint run`` (and every day of a ``--from/--to`` backfill) snapshots the GX folder
+first (``training/core/folder_guard.py``), so that a read-only or full folder can be left as it
+was. The folder grows by a result file and a Data Docs page per suite and day, each in folders
+of their own. For each size this builds such a folder (2 suites, 2 KB files) and measures, in
+the same run and taking turns, the fastest of five:
+  (a) the floor: ``os.walk`` listing every entry's path (what any snapshot must at least do);
+  (b) ``FolderSnapshot(root)``: entries, symlinks and the bytes of the configuration files;
+  (c) ``FolderSnapshot._created()``: the check after a failed command for what it wrote.
+Nothing here is part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.core.folder_guard import FolderSnapshot  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SUITES = 2
+
+
+def build(root: Path, days: int) -> None:
+    shutil.copytree(REPO / "great_expectations", root, ignore=shutil.ignore_patterns("uncommitted"))
+    for suite in range(SUITES):
+        for day in range(days):
+            for kind, suffix in (("validations", "json"), ("data_docs/local_site/validations", "html")):
+                folder = root / "uncommitted" / kind / f"suite{suite}" / f"run{day}" / f"2026{day:04d}T000000Z"
+                folder.mkdir(parents=True)
+                (folder / f"batch.{suffix}").write_bytes(b"x" * 2048)
+
+
+def floor(root: Path) -> int:
+    paths = set()
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            paths.add(os.path.join(folder, name))
+    return len(paths)
+
+
+def fastest(fn: Callable[[], object], runs: int = 5) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", default="365,730", help="days of results per suite, comma-separated")
+    args = parser.parse_args()
+    print(f"{'days':>6} {'entries':>8} {'(a) walk':>9} {'(b) snap':>9} {'(c) new':>9} {'b/a':>5} {'c/a':>5}")
+    for days in (int(d) for d in args.days.split(",")):
+        base = Path(tempfile.mkdtemp(prefix="trainguard-snapshot-"))
+        try:
+            root = base / "great_expectations"
+            build(root, days)
+            snapshot = FolderSnapshot(root)
+            walk = snap = new = float("inf")
+            for _ in range(5):  # taking turns, so that a noisy minute hits all three
+                walk = min(walk, fastest(lambda: floor(root), 1))
+                snap = min(snap, fastest(lambda: FolderSnapshot(root), 1))
+                new = min(new, fastest(snapshot._created, 1))
+            entries = len(snapshot.entries)
+            print(f"{days:>6} {entries:>8} {walk:>9.3f} {snap:>9.3f} {new:>9.3f} {snap / walk:>5.2f} {new / walk:>5.2f}")
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
