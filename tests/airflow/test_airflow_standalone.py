@@ -54,24 +54,40 @@ def test_airflow_env_prints_the_embedded_defaults_and_keeps_yours(tmp_path, monk
     settings, env = make_project(tmp_path)
     monkeypatch.delenv("AIRFLOW_CONN_TRAINGUARD_WAREHOUSE")
     monkeypatch.setenv("AIRFLOW__CORE__PARALLELISM", "2")
+    for name in ("AIRFLOW__API__PORT", "AIRFLOW__API__BASE_URL", "AIRFLOW__CORE__EXECUTION_API_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
     derived = standalone_env(settings)
     assert derived["AIRFLOW__CORE__PARALLELISM"] == "2"
     assert derived["AIRFLOW__API__WORKERS"] == "1"
     assert json.loads(derived["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"])["host"] == str(tmp_path / "warehouse.db")
     assert derived["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
-    # Tasks reach the execution API on the api-server's port, not on Airflow's fallback of 8080.
-    assert derived["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:8080/execution/"
-    monkeypatch.setenv("AIRFLOW__API__PORT", "9191")
-    assert standalone_env(settings)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://localhost:9191/execution/"
-    monkeypatch.setenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "http://api.internal:8080/execution/")
-    assert standalone_env(settings)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://api.internal:8080/execution/"
-    monkeypatch.delenv("AIRFLOW__CORE__EXECUTION_API_SERVER_URL")
-    monkeypatch.delenv("AIRFLOW__API__PORT")
+    assert "AIRFLOW__CORE__EXECUTION_API_SERVER_URL" not in derived  # `airflow env` leaves it to the port
     proc = run_cli("airflow", "env", env=env)
     assert proc.returncode == 0, proc.stderr
     lines = dict(line.removeprefix("export ").split("=", 1) for line in proc.stdout.splitlines())
     assert json.loads(lines["AIRFLOW_CONN_TRAINGUARD_WAREHOUSE"].strip("'"))["host"] == str(tmp_path / "warehouse.db")
     assert lines["AIRFLOW__CORE__PARALLELISM"] == "2"
+    assert "AIRFLOW__CORE__EXECUTION_API_SERVER_URL" not in lines
+
+
+@pytest.mark.parametrize(
+    ("given", "url"),
+    [
+        ({}, "http://localhost:8080/execution/"),
+        ({"AIRFLOW__API__PORT": "9191"}, "http://localhost:9191/execution/"),
+        ({"AIRFLOW__API__PORT": "9191", "AIRFLOW__API__BASE_URL": "/af/"}, "http://localhost:9191/af/execution/"),
+        ({"AIRFLOW__API__PORT": "9191", "AIRFLOW__API__SSL_CERT": "/c.pem"}, "https://localhost:9191/execution/"),
+        ({"AIRFLOW__API__BASE_URL": "https://af.example.com"}, None),  # Airflow derives it from the base URL
+        ({"AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://api:8080/execution/"}, "http://api:8080/execution/"),
+    ],
+)
+def test_standalone_tasks_reach_the_execution_api_on_the_api_servers_port(given, url):
+    """Airflow assumes the execution API at localhost:8080 unless told: standalone on another
+    port then failed every task."""
+    from training.airflow.standalone import STANDALONE_DEFAULTS, with_execution_api
+
+    env = with_execution_api({**STANDALONE_DEFAULTS, **given})
+    assert env.get("AIRFLOW__CORE__EXECUTION_API_SERVER_URL") == url
 
 
 def test_standalone_starts_and_stops_cleanly(tmp_path):

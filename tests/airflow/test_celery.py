@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 
 from tests.conftest import REPO, make_project, postgres_database, run_cli, skip_or_fail
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
+pytestmark = pytest.mark.airflow
 
 BIN = Path(sys.executable).parent
 WORKER_HOST = "airflow.utils.net.get_host_ip_address"
@@ -71,20 +72,33 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def _group_gone(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 @contextlib.contextmanager
 def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """A process in its own group; afterwards the whole group (Celery's pool, task supervisors)
+    gets SIGTERM, then SIGKILL if anything of it is left after 30 s."""
     with log.open("w") as out:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield proc
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=wait)  # reap the leader, or the group never empties
+            if _group_gone(proc.pid, wait):
+                break
 
 
 def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str, timeout: float = 90) -> None:
@@ -95,21 +109,35 @@ def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str, timeout: floa
         time.sleep(0.5)
 
 
+DEADLINES = b"_kombu.binding_deadlines"
+
+
 @contextlib.contextmanager
-def _redis_keys_removed(queue: str) -> Iterator[None]:
-    """Leave the shared Redis as it was: the queue and kombu's bindings of it go afterwards."""
+def _redis_left_as_found(queue: str) -> Iterator[None]:
+    """Leave the shared Redis as it was: the keys Celery and kombu created for this test's
+    queue, worker and control channels, and what they added to kombu's deadline set, go."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    before = set(client.scan_iter(count=1000))
+    deadlines = set(client.zrange(DEADLINES, 0, -1))
     try:
         yield
     finally:
-        import redis
+        with contextlib.suppress(redis.RedisError):  # never hide the test's own failure
 
-        client = redis.Redis(host="127.0.0.1", port=6379)
-        try:
-            keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
-            client.delete(*keys, *client.keys(f"{queue}\x06*"))
-            client.zrem("_kombu.binding_deadlines", queue)
-        finally:
-            client.close()
+            def celery_key(key: bytes) -> bool:
+                return queue.encode() in key or key.startswith(b"_kombu.") or b"pidbox" in key or b"celeryev" in key
+
+            new = [k for k in client.scan_iter(count=1000) if k not in before and k != DEADLINES and celery_key(k)]
+            if new:
+                client.delete(*new)
+            added = set(client.zrange(DEADLINES, 0, -1)) - deadlines
+            if added:
+                client.zrem(DEADLINES, *added)
+            if DEADLINES not in before and client.zcard(DEADLINES) == 0:
+                client.delete(DEADLINES)
+        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +189,7 @@ def stack(tmp_path_factory):
         worker_args = [str(BIN / "airflow"), "celery", "worker", "--queues", queue, "--concurrency", "2"]
         worker_args += ["--celery-hostname", f"trainguard-test-{secrets.token_hex(4)}@%h"]
         with (
-            _redis_keys_removed(queue),
+            _redis_left_as_found(queue),
             _process([str(BIN / "airflow"), "api-server", "--port", str(port)], scheduler, api_log) as api,
             _process(worker_args, worker, worker_log) as celery_worker,
         ):
@@ -238,6 +266,7 @@ def _run(stack, env: dict[str, str], logical: str, label: str) -> dict:
     before = _outcomes(stack["warehouse"], day)[1]
     code = _dags_test(env, logical, stack["base"] / f"{label}.log")
     records, production = _outcomes(stack["warehouse"], day)
+    assert records, f"no validation of {day} was recorded"
     tis = _task_instances(stack["meta"], logical)
     return {"code": code, "tis": tis, "record": records[-1], "before": before, "production": production}
 
@@ -250,6 +279,7 @@ def _ran(run: dict) -> set[str]:
     return {task for task, state in _states(run).items() if state in ("success", "failed")}
 
 
+@pytest.mark.postgres
 def test_celery_worker_runs_the_demo_dag_with_the_local_executor_outcome(stack):
     skewed, clean = RUNS
     local = _run(stack, {**stack["scheduler"], "AIRFLOW__CORE__EXECUTOR": "LocalExecutor"}, clean, "local")

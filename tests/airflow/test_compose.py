@@ -51,8 +51,6 @@ def test_celery_profile_adds_redis_and_workers_that_share_only_the_gx_folder_and
     services = COMPOSE["services"]
     assert services["redis"]["profiles"] == services["airflow-worker"]["profiles"] == ["celery"]
     assert services["flower"]["profiles"] == ["flower"]
-    default = [name for name, service in services.items() if "profiles" not in service]
-    assert "redis" not in default and "airflow-worker" not in default  # `docker compose up` stays LocalExecutor
     worker, scheduler = services["airflow-worker"], services["airflow-scheduler"]
     # The worker runs the image and mounts exactly what the scheduler mounts: the project files,
     # the GX folder's uncommitted part (results, site) and the model store.
@@ -64,7 +62,8 @@ def test_celery_profile_adds_redis_and_workers_that_share_only_the_gx_folder_and
     assert env == scheduler["environment"]
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "${AIRFLOW_CELERY_BROKER_URL:-redis://redis:6379/0}"
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql://")
-    # The worker consumes the queue trainguard's tasks are sent to.
+    # The worker consumes the queue trainguard's tasks are sent to, "trainguard" unless set.
+    assert env["TRAINGUARD_AIRFLOW_QUEUE"] == "${TRAINGUARD_AIRFLOW_QUEUE:-trainguard}"
     assert worker["command"] == ["airflow", "celery", "worker", "--queues", env["TRAINGUARD_AIRFLOW_QUEUE"]]
     assert worker["depends_on"]["redis"] == {"condition": "service_healthy"}
     assert "AIRFLOW_EXECUTOR=CeleryExecutor" in (REPO / ".env.example").read_text()

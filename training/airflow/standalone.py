@@ -30,12 +30,25 @@ def standalone_env(settings: Settings) -> dict[str, str]:
     bin folder goes first on PATH: standalone starts its components as ``airflow ...``."""
     bin_dir = str(Path(sys.executable).parent)
     path = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
-    env = airflow_env(settings, {**STANDALONE_DEFAULTS, **os.environ, "PATH": path})
-    if not env.get("AIRFLOW__CORE__EXECUTION_API_SERVER_URL") and not env.get("AIRFLOW__API__BASE_URL"):
-        # Tasks report to the execution API at [api] base_url, which Airflow takes to be
-        # localhost:8080 whatever AIRFLOW__API__PORT says: on another port every task failed.
-        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = f"http://localhost:{env['AIRFLOW__API__PORT']}/execution/"
-    return env
+    return airflow_env(settings, {**STANDALONE_DEFAULTS, **os.environ, "PATH": path})
+
+
+def with_execution_api(env: dict[str, str]) -> dict[str, str]:
+    """``env`` plus the execution API's URL on the api-server's own port, unless it is set.
+
+    Tasks report to ``[core] execution_api_server_url``; unset, Airflow 3.3 takes it from an
+    absolute ``[api] base_url`` or else assumes ``http://localhost:8080`` (keeping a relative
+    base_url's path) whatever ``AIRFLOW__API__PORT`` says, so on another port every task failed.
+    Only for the standalone process itself: ``airflow env`` does not print it, so that a shell
+    that evaluated its output still follows a later port change.
+    """
+    base = env.get("AIRFLOW__API__BASE_URL", "").strip()
+    if env.get("AIRFLOW__CORE__EXECUTION_API_SERVER_URL") or base.startswith(("http://", "https://")):
+        return env
+    scheme = "https" if env.get("AIRFLOW__API__SSL_CERT") else "http"
+    port = env.get("AIRFLOW__API__PORT", "").strip() or STANDALONE_DEFAULTS["AIRFLOW__API__PORT"]
+    path = base.rstrip("/") if base.startswith("/") else ""
+    return {**env, "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{scheme}://localhost:{port}{path}/execution/"}
 
 
 def _group_alive(pgid: int) -> bool:
@@ -73,7 +86,7 @@ def run_standalone(settings: Settings) -> int:
     from training.docs_site.build import build_docs
     from training.docs_site.serve import make_server
 
-    env = standalone_env(settings)
+    env = with_execution_api(standalone_env(settings))
     settings.airflow_home.mkdir(parents=True, exist_ok=True)
     if not (settings.data_docs_dir / "index.html").is_file():
         build_docs(settings)

@@ -1,4 +1,5 @@
-"""What a trainguard task logs first: the host that runs it and the shared state it uses.
+"""What trainguard's own tasks (checkpoints, training, promotion, Data Docs) log first: the host
+that runs them and the shared state they use.
 
 With the CeleryExecutor a task runs on whichever worker takes it, not where the scheduler runs.
 The only state tasks share across machines is the GX folder (suites, checkpoints, results and

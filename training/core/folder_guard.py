@@ -53,9 +53,9 @@ class FolderSnapshot:
         uncommitted = os.path.join(self.root, "uncommitted")
         for path, entry in _entries(str(self.root)):
             self.entries.add(path)
-            if entry.is_symlink():
+            if _kind(entry, "symlink"):
                 self.links[path] = os.readlink(path)
-            elif entry.is_file(follow_symlinks=False) and self._content_kept(path, kept, uncommitted):
+            elif _kind(entry, "file") and self._content_kept(path, kept, uncommitted):
                 with suppress(OSError):
                     if entry.stat(follow_symlinks=False).st_size <= _CONTENT_LIMIT:
                         self.contents[path] = Path(path).read_bytes()
@@ -105,8 +105,23 @@ def _entries(top: str, skip: set[str] | None = None) -> Iterator[tuple[str, os.D
                 new = skip is not None and path not in skip
                 if skip is None or new:
                     yield path, entry
-                if not new and entry.is_dir(follow_symlinks=False):
+                if not new and _kind(entry, "dir"):
                     pending.append(path)
+
+
+def _kind(entry: os.DirEntry, kind: str) -> bool:
+    """Whether ``entry`` is a symlink, a file or a folder (links not followed). The directory
+    entry usually knows; when asking fails, ``os.path`` is asked, which, as os.walk did, says
+    no rather than raise."""
+    try:
+        if kind == "symlink":
+            return entry.is_symlink()
+        return entry.is_file(follow_symlinks=False) if kind == "file" else entry.is_dir(follow_symlinks=False)
+    except OSError:
+        path = entry.path
+        if kind == "symlink":
+            return os.path.islink(path)
+        return (os.path.isfile(path) if kind == "file" else os.path.isdir(path)) and not os.path.islink(path)
 
 
 @contextmanager
