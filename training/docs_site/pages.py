@@ -86,15 +86,22 @@ def runs_page(site: Path, engine: sa.Engine, final_site: Path | None = None) -> 
     by_day: dict[str, list[dict]] = defaultdict(list)
     for model in trained:
         by_day[model["trained_for"]].append(model)
+    # The latest rows grouped by batch value once (days of data, model ids): looking them up per
+    # day instead of scanning every row for every day made the page quadratic in the history.
+    # (Data cells in checkpoint order, a model's checks in the order they first ran.)
+    by_value: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for (checkpoint, value), row in sorted(latest.items()):
+        by_value[value].append((checkpoint, row))
+    by_model: dict[str, list[dict]] = defaultdict(list)
+    for (_, value), row in latest.items():
+        by_model[value].append(row)
     days = sorted({v for (_, v), r in latest.items() if r["batch_key"] != "model_id"} | set(by_day), reverse=True)
     lines = ["<table><tr><th>day</th><th>data validations</th><th>models trained for the day</th></tr>"]
     for day in days:
-        data = [
-            _cell(site, here, c, r) for (c, v), r in sorted(latest.items()) if v == day and r["batch_key"] != "model_id"
-        ]
+        data = [_cell(site, here, c, r) for c, r in by_value.get(day, []) if r["batch_key"] != "model_id"]
         model_cells = []
         for model in by_day.get(day, []):
-            checks = [r for (c, v), r in latest.items() if v == model["model_id"]]
+            checks = by_model.get(model["model_id"], [])
             verdicts = [_cell(site, here, r["checkpoint"], r) for r in checks] or ["not validated"]
             model_cells.append(f"{html.escape(model['model_id'])} [{model['status']}]: {', '.join(verdicts)}")
         lines.append(
@@ -113,18 +120,22 @@ def _series(engine: sa.Engine) -> tuple[dict[tuple[str, str, str, str | None], d
     the checkpoints that validate models. A model's observation is placed on its training day
     (the model validated last for a day wins): models are compared by when they were trained
     for, which a model id does not tell."""
+    o = observations.c
+    # Plain tuples of the columns used, in the stored order: a year of two suites is some 30,000
+    # rows, and building a dict (and a datetime) per row cost most of a run's site update.
+    query = sa.select(o.checkpoint, o.suite, o.expectation_type, o.column_name, o.batch_value, o.observed, o.success)
     with engine.connect() as conn:
-        rows = [r._asdict() for r in conn.execute(sa.select(observations).order_by(observations.c.run_at))]
+        rows = conn.execute(query.order_by(o.run_at, o.id)).all()
         trained = {r.model_id: r.trained_for for r in conn.execute(select_models())}
     series: dict[tuple[str, str, str, str | None], dict[str, Point]] = defaultdict(dict)
     by_model: set[str] = set()
-    for row in rows:
-        value, day = row["batch_value"], trained.get(row["batch_value"])
+    for checkpoint, suite, type_, column, value, observed, success in rows:
+        day = trained.get(value)
         if day is not None:
-            by_model.add(row["checkpoint"])
+            by_model.add(checkpoint)
         hover = f"{day} (model {value})" if day else value
-        point = Point(day or value, row["observed"], bool(row["success"]), hover)
-        series[(row["checkpoint"], row["suite"], row["expectation_type"], row["column_name"])][point.x] = point
+        point = Point(day or value, observed, bool(success), hover)
+        series[(checkpoint, suite, type_, column)][point.x] = point
     return series, by_model
 
 

@@ -164,24 +164,47 @@ def register_checkpoint(
     # Resolve the batch definition first: if it conflicts, nothing has been deleted yet.
     definition_of_batch = batch_definition()
     backup = _backup(context, name) if clashes else None
-    for remove in (context.checkpoints.delete, context.validation_definitions.delete, context.suites.delete):
+    # Each file is overwritten in place, never deleted first: a run killed at any moment leaves
+    # every one of the three the old or the new one (deleting all three, then adding them, left
+    # a checkpoint-less suite when the kill fell between). The checkpoint goes last, so it never
+    # names a validation definition that is not there.
+    suite = _replace(context.suites, suite, update=context.suites.add_or_update)
+    definition = _replace(
+        context.validation_definitions, gx.ValidationDefinition(name=name, data=definition_of_batch, suite=suite)
+    )
+    checkpoint = gx.Checkpoint(
+        name=name,
+        validation_definitions=[definition],
+        actions=[UpdateDataDocsAction(name="update_data_docs"), RecordOutcomeAction()],
+        result_format=RESULT_FORMAT,
+    )
+    _replace(context.checkpoints, checkpoint)
+    return Path(context.root_directory) / "expectations" / f"{name}.json", backup
+
+
+def _replace(factory: Any, new: Any, update: Callable[[Any], Any] | None = None) -> Any:
+    """Store ``new`` (a suite, validation definition or checkpoint) under its name: added when
+    there is none, else written over the stored one, whose id it keeps (so that what refers to
+    it by id still finds it). A stored one that GX cannot read is deleted and replaced.
+    ``update`` is GX's own add-or-update where it only writes that one file (suites: a
+    validation definition's would also rewrite great_expectations.yml)."""
+    from great_expectations.exceptions import DataContextError
+
+    try:
+        existing = factory.get(new.name)
+    except DataContextError:
+        return factory.add(new)
+    except Exception:  # an unreadable file (hand-edited): GX raises its own and pydantic errors
         try:
-            remove(name)
+            factory.delete(new.name)
         except Exception:
             pass
-    suite = context.suites.add(suite)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=definition_of_batch, suite=suite)
-    )
-    context.checkpoints.add(
-        gx.Checkpoint(
-            name=name,
-            validation_definitions=[definition],
-            actions=[UpdateDataDocsAction(name="update_data_docs"), RecordOutcomeAction()],
-            result_format=RESULT_FORMAT,
-        )
-    )
-    return Path(context.root_directory) / "expectations" / f"{name}.json", backup
+        return factory.add(new)
+    if update is not None:
+        return update(new)
+    new.id = existing.id
+    new.save()
+    return new
 
 
 def parse_reference(text: str) -> tuple[dt.date, dt.date]:
