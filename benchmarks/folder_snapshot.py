@@ -16,16 +16,14 @@ Nothing here is part of the test run.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from turns import days_option, fastest_in_turns, scratch_folder  # this folder, on sys.path when run as a script
 
 from training.core.folder_guard import FolderSnapshot
 
@@ -51,39 +49,23 @@ def floor(root: Path) -> int:
     return len(paths)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def measure(root: Path) -> tuple[int, float, float, float]:
-    """Entries, then the fastest of five of (a), (b) and (c), taking turns so that a noisy
-    minute hits all three."""
+    """Entries, then the fastest of five of (a), (b) and (c)."""
     snapshot = FolderSnapshot(root)
-    walk = snap = new = float("inf")
-    for _ in range(5):
-        walk = min(walk, timed(lambda: floor(root)))
-        snap = min(snap, timed(lambda: FolderSnapshot(root)))
-        new = min(new, timed(snapshot._created))
+    walk, snap, new = fastest_in_turns([lambda: floor(root), lambda: FolderSnapshot(root), snapshot._created])
     return len(snapshot.entries), walk, snap, new
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", default="365,730", help="days of results per suite, comma-separated")
-    args = parser.parse_args()
+    sizes = days_option(__doc__, "365,730")
     print(f"{'days':>6} {'entries':>8} {'(a) walk':>9} {'(b) snap':>9} {'(c) new':>9} {'b/a':>5} {'c/a':>5}")
-    for days in (int(d) for d in args.days.split(",")):
-        base = Path(tempfile.mkdtemp(prefix="trainguard-snapshot-"))
-        try:
+    for days in sizes:
+        with scratch_folder("trainguard-snapshot-") as base:
             root = base / "great_expectations"
             build(root, days)
             entries, walk, snap, new = measure(root)
             ratios = f"{snap / walk:>5.2f} {new / walk:>5.2f}"
             print(f"{days:>6} {entries:>8} {walk:>9.3f} {snap:>9.3f} {new:>9.3f} {ratios}")
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,16 @@ Nothing here is part of the test run.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
-import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from turns import days_option, fastest_in_turns, scratch_folder  # this folder, on sys.path when run as a script
 
 from training.docs_site.pages import history_pages, runs_page
 from training.warehouse.tables import ensure_tables, observations, validations
@@ -82,20 +79,11 @@ def floor(engine: sa.Engine) -> None:
         conn.execute(sa.select(observations)).all()
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", default="30,365,730", help="days of history, comma-separated")
-    args = parser.parse_args()
+    sizes = days_option(__doc__, "30,365,730")
     print(f"{'days':>6} {'rows':>7} {'(a) read':>9} {'(b) runs':>9} {'(c) hist':>9} {'b/a':>6} {'c/a':>6}")
-    for days in (int(d) for d in args.days.split(",")):
-        base = Path(tempfile.mkdtemp(prefix="trainguard-pages-"))
-        try:
+    for days in sizes:
+        with scratch_folder("trainguard-pages-") as base:
             engine = sa.create_engine(f"sqlite:///{base / 'warehouse.db'}")
             ensure_tables(engine)
             fill(engine, days)
@@ -106,17 +94,12 @@ def main() -> None:
                 lambda site=site, engine=engine: runs_page(site, engine),
                 lambda engine=engine: history_pages(engine, REPO / "great_expectations"),
             )
-            best = [float("inf")] * len(measured)
-            for _ in range(5):
-                for i, fn in enumerate(measured):
-                    best[i] = min(best[i], timed(fn))
+            best = fastest_in_turns(measured)
             with engine.connect() as conn:
                 rows = conn.execute(sa.select(sa.func.count()).select_from(observations)).scalar_one()
             read, runs, hist = best
             print(f"{days:>6} {rows:>7} {read:>9.3f} {runs:>9.3f} {hist:>9.3f} {runs / read:>6.2f} {hist / read:>6.2f}")
             engine.dispose()
-        finally:
-            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
