@@ -116,6 +116,15 @@ def folder_digest(folder: Path) -> dict[str, str]:
     return out
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run the installed ``trainguard`` console script in a fresh process."""
     exe = Path(sys.executable).with_name("trainguard")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_project, run_cli
+from tests.conftest import free_port, make_project, run_cli
 
 pytestmark = pytest.mark.airflow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> int:
@@ -92,7 +85,7 @@ def test_standalone_tasks_reach_the_execution_api_on_the_api_servers_port(given,
 
 def test_standalone_starts_and_stops_cleanly(tmp_path):
     settings, env = make_project(tmp_path)
-    api, docs = _free_port(), _free_port()
+    api, docs = free_port(), free_port()
     env = {
         **os.environ,
         **env,

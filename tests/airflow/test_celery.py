@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import REPO, make_project, postgres_database, run_cli, skip_or_fail
+from tests.conftest import REPO, free_port, make_project, postgres_database, run_cli, skip_or_fail
 
 pytestmark = pytest.mark.airflow
 
@@ -51,12 +51,6 @@ def test_every_task_goes_to_the_configured_queue_or_airflows_default():
     assert {t.queue for t in plain.tasks} == {conf.get("operators", "default_queue")}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _redis_or_fail() -> None:
     try:
         with socket.create_connection(("127.0.0.1", 6379), timeout=3):
@@ -73,33 +67,18 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _group_gone(pgid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @contextlib.contextmanager
 def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """A process in its own group; afterwards the whole group (Celery's pool, task supervisors)
-    gets SIGTERM, then SIGKILL if anything of it is left after 30 s."""
+    is stopped as ``trainguard airflow standalone`` stops Airflow: SIGINT, SIGTERM, SIGKILL."""
+    from training.airflow.standalone import stop_group
+
     with log.open("w") as out:
         proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield proc
     finally:
-        for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=wait)  # reap the leader, or the group never empties
-            if _group_gone(proc.pid, wait):
-                break
+        stop_group(proc)
 
 
 def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str, timeout: float = 90) -> None:
@@ -151,7 +130,7 @@ def stack(tmp_path_factory):
         from training.core.settings import airflow_connection
 
         _, project = make_project(base, warehouse)
-        port, queue = _free_port(), f"trainguard-test-{secrets.token_hex(6)}"
+        port, queue = free_port(), f"trainguard-test-{secrets.token_hex(6)}"
         shared = {
             **os.environ,
             **project,

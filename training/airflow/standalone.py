@@ -59,7 +59,7 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_group(proc: subprocess.Popen) -> None:
     """Stop Airflow's whole process group: SIGINT, then SIGTERM, then SIGKILL."""
     # Standalone stops its components on SIGINT within seconds but its own process may linger.
     for sig, wait in ((signal.SIGINT, 15), (signal.SIGTERM, 15), (signal.SIGKILL, 10)):
@@ -109,7 +109,7 @@ def run_standalone(settings: Settings) -> int:
         return proc.wait()
     except KeyboardInterrupt:
         print("stopping Airflow...", flush=True)
-        _stop(proc)
+        stop_group(proc)
         return 0
     finally:
         server.shutdown()

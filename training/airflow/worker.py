@@ -23,8 +23,7 @@ def log_where(log: logging.Logger, context: Any) -> None:
     from training.warehouse.engine import masked_url
 
     settings = get_settings()
-    ti = context.get("ti") if hasattr(context, "get") else None
-    host = getattr(ti, "hostname", None) or "unknown host"
+    host = getattr(context.get("ti"), "hostname", None) or "unknown host"
     log.info(
         "trainguard task on host %s: GX folder %s, model store %s, warehouse %s",
         host,

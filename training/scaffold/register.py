@@ -191,6 +191,8 @@ def _replace(factory: Any, new: Any, update: Callable[[Any], Any] | None = None)
     from great_expectations.exceptions import DataContextError
 
     try:
+        if update is not None:
+            return update(new)  # it reads the stored one itself
         existing = factory.get(new.name)
     except DataContextError:
         return factory.add(new)
@@ -200,8 +202,6 @@ def _replace(factory: Any, new: Any, update: Callable[[Any], Any] | None = None)
         except Exception:
             pass
         return factory.add(new)
-    if update is not None:
-        return update(new)
     new.id = existing.id
     new.save()
     return new
