@@ -191,8 +191,6 @@ def _replace(factory: Any, new: Any, update: Callable[[Any], Any] | None = None)
     from great_expectations.exceptions import DataContextError
 
     try:
-        if update is not None:
-            return update(new)  # it reads the stored one itself
         existing = factory.get(new.name)
     except DataContextError:
         return factory.add(new)
@@ -202,6 +200,9 @@ def _replace(factory: Any, new: Any, update: Callable[[Any], Any] | None = None)
         except Exception:
             pass
         return factory.add(new)
+    if update is not None:
+        # Outside the try: a failed write (a full disk) must reach the folder guard as it is.
+        return update(new)
     new.id = existing.id
     new.save()
     return new
